@@ -1,0 +1,124 @@
+"""`complete()`: the one obvious entry point. Validates input, runs the search, overlays or blends."""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+import torch
+from PIL import Image
+from torch import Tensor
+
+from semantic_inpaint.blend import overlay, poisson_blend
+from semantic_inpaint.config import SearchConfig, get_preset
+from semantic_inpaint.io import as_images, as_masks, to_pil
+from semantic_inpaint.losses.landmarks import LandmarkDetector
+from semantic_inpaint.models.dcgan import Discriminator, Generator
+from semantic_inpaint.models.weights import Pretrained, default_device, load_pretrained
+from semantic_inpaint.search import LossHistory, LossTerms, search
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What `complete` returns. Images are in [0, 1]; masks use 1 = known, 0 = missing.
+
+    images      (N, 3, 64, 64) the completed images: known pixels of the input, the hole from the best candidate
+    best        (N,) index of the best candidate (lowest total loss, eq. 20)
+    candidates  (N, K, 3, 64, 64) every candidate G(z), before the overlay
+    losses      per-candidate loss terms at the final z, each (N, K)
+    history     the loss terms along the search
+    z           (N, K, 100) the final latent vectors
+    inputs, masks, config: what the search ran on
+    """
+
+    images: Tensor
+    best: Tensor
+    candidates: Tensor
+    losses: LossTerms
+    history: LossHistory
+    z: Tensor
+    inputs: Tensor
+    masks: Tensor
+    config: SearchConfig
+
+    def image(self, i: int = 0) -> Image.Image:
+        """The i-th completed image as a PIL picture."""
+        return to_pil(self.images[i])
+
+    @property
+    def best_candidates(self) -> Tensor:
+        """(N, 3, 64, 64) the best candidate of each image, before the overlay."""
+        return self.candidates[torch.arange(len(self.best)), self.best]
+
+    def __repr__(self) -> str:
+        n, k = self.candidates.shape[:2]
+        return (
+            f"Completion({n} image(s), {k} candidates, {self.config.iterations} iterations, "
+            f"landmark={self.config.loss.landmark!r}, blend={self.config.blend!r}, best={self.best.tolist()})"
+        )
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_pretrained(device: str) -> Pretrained:
+    return load_pretrained(device=device)
+
+
+def complete(
+    image: object,
+    mask: object,
+    preset: str | SearchConfig = "thesis",
+    *,
+    models: Pretrained | tuple[Generator, Discriminator] | None = None,
+    device: str | torch.device | None = None,
+    landmark_model: str | os.PathLike | LandmarkDetector | None = None,
+    progress: bool | None = None,
+    **overrides: object,
+) -> Completion:
+    """Inpaint face(s) by searching the DCGAN's latent space (eqs. 14-20 of the thesis).
+
+    image: a 64x64 RGB face or a batch: PIL image(s), uint8 (H, W, 3) / (N, H, W, 3) arrays, or
+        float tensors (3, H, W) / (N, 3, H, W) in [0, 1]. `load_image(path)` crops and resizes.
+    mask: **1 = known pixel, 0 = missing**. A name ('centre', 'left', 'right', 'random'), a
+        PIL image (white = known; see masks.from_image for white-hole files), an array or a
+        tensor (H, W), (N, H, W) or (N, 1, H, W); one mask for all images or one each.
+    preset: 'thesis' (context + prior + hard dlib landmark loss), 'yeh2017' (context + prior),
+        or a SearchConfig. `overrides` replace its fields by name: iterations, candidates, lr,
+        betas, seed, blend ('overlay' or 'poisson'), window, prior_weight, weight, landmark,
+        landmark_threshold, landmark_every.
+    models: (generator, discriminator) to use instead of the shipped pretrained ones.
+    device: where to search; default CUDA when available, else CPU.
+    landmark_model: a dlib 68-point model file or LandmarkDetector (default: the installed one).
+    progress: show a progress bar (default: only in interactive runs).
+    """
+    config = get_preset(preset).with_overrides(**overrides)
+    device = torch.device(device) if device is not None else default_device()
+    x = as_images(image)
+    m = as_masks(mask, len(x), seed=config.seed)
+    if models is None:
+        models = _cached_pretrained(str(device))
+    g, d = models
+    g, d = g.to(device).eval(), d.to(device).eval()
+    detector = None
+    if config.loss.landmark == "hard":
+        detector = landmark_model if isinstance(landmark_model, LandmarkDetector) else LandmarkDetector(landmark_model)
+
+    with torch.enable_grad():  # the search needs autograd even if the caller runs under no_grad
+        result = search(g, d, (x * 2 - 1).to(device), m.to(device), config, detector, progress)
+
+    best = result.candidates[torch.arange(len(x), device=device), result.best]
+    combine = poisson_blend if config.blend == "poisson" else overlay
+    filled = combine(best.cpu(), x * 2 - 1, m)
+    to_unit = lambda t: ((t.cpu() + 1) / 2).clamp(0, 1)  # noqa: E731
+    images = overlay(to_unit(filled), x, m)  # known pixels bit-exact copies of the input, in [0, 1]
+    return Completion(
+        images=images,
+        best=result.best.cpu(),
+        candidates=to_unit(result.candidates),
+        losses=LossTerms(*(t.cpu() for t in (result.losses.context, result.losses.prior, result.losses.landmark, result.losses.total))),
+        history=LossHistory(result.history.context.cpu(), result.history.prior.cpu(), result.history.landmark.cpu(), result.history.landmark_steps),
+        z=result.z.cpu(),
+        inputs=x,
+        masks=m,
+        config=config,
+    )

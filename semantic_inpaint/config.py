@@ -1,0 +1,83 @@
+"""Configuration as small frozen dataclasses, with the named presets of the method.
+
+`thesis`  context + prior + hard dlib landmark loss (eqs. 15-20), K = 64, 1000 Adam steps.
+`yeh2017` context + prior only: Yeh et al. 2017, "Semantic Image Inpainting" (SI in the tables).
+Override any field: `complete(img, mask, preset="thesis", iterations=200, seed=3)`, or
+`dataclasses.replace(THESIS, ...)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Literal
+
+from semantic_inpaint.errors import InpaintInputError
+
+Landmark = Literal["none", "hard"]
+Blend = Literal["overlay", "poisson"]
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """The loss of eq. 20, L = lambda_1 (L_c + L_p + L_d)."""
+
+    window: int = 7  # eq. 15: side of the importance-weight window N(i)
+    prior_weight: float = 0.003  # eq. 19: lambda
+    weight: float = 1.0  # eq. 20: lambda_1, the common weight
+    landmark: Landmark = "hard"  # eqs. 17-18 with dlib; 'none' for Yeh et al.
+    landmark_threshold: float = 3.0  # eqs. 17-18: px off before a coordinate costs 0.5
+    landmark_every: int = 0  # also report L_d every this many steps (0: only at the end, for ranking)
+
+    def __post_init__(self) -> None:
+        if self.window < 1 or self.window % 2 == 0:
+            raise InpaintInputError(f"window must be a positive odd number (a centred window), got {self.window}")
+        if self.landmark not in ("none", "hard"):
+            raise InpaintInputError(f"landmark must be 'none' or 'hard', got {self.landmark!r}")
+        if self.landmark_every < 0:
+            raise InpaintInputError(f"landmark_every must be >= 0 (0 = only at the end), got {self.landmark_every}")
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """The Adam search on z (eq. 14, section 3.3) and what happens to its result."""
+
+    iterations: int = 1000
+    candidates: int = 64  # K latent vectors searched per image
+    lr: float = 0.01
+    betas: tuple[float, float] = (0.9, 0.999)
+    seed: int = 0  # z's initialisation; the same seed gives the same output on the same device
+    blend: Blend = "overlay"  # 'poisson': Pérez et al. 2003, as Yeh et al.; the thesis skipped it
+    loss: LossConfig = field(default_factory=LossConfig)
+
+    def __post_init__(self) -> None:
+        if self.iterations < 0:
+            raise InpaintInputError(f"iterations must be >= 0, got {self.iterations}")
+        if self.candidates < 1:
+            raise InpaintInputError(f"candidates must be >= 1, got {self.candidates}")
+        if not self.lr > 0:
+            raise InpaintInputError(f"lr must be > 0, got {self.lr}")
+        if self.blend not in ("overlay", "poisson"):
+            raise InpaintInputError(f"blend must be 'overlay' or 'poisson', got {self.blend!r}")
+
+    def with_overrides(self, **overrides: object) -> SearchConfig:
+        """A copy with fields of this config or of its LossConfig replaced by name."""
+        own = {f.name for f in fields(self)} - {"loss"}
+        loss_names = {f.name for f in fields(LossConfig)}
+        unknown = set(overrides) - own - loss_names
+        if unknown:
+            raise InpaintInputError(f"unknown option(s) {sorted(unknown)}; valid: {sorted(own | loss_names)}")
+        loss = replace(self.loss, **{k: v for k, v in overrides.items() if k in loss_names})
+        return replace(self, loss=loss, **{k: v for k, v in overrides.items() if k in own})
+
+
+THESIS = SearchConfig()
+YEH2017 = SearchConfig(loss=LossConfig(landmark="none"))
+PRESETS: dict[str, SearchConfig] = {"thesis": THESIS, "yeh2017": YEH2017}
+
+
+def get_preset(preset: str | SearchConfig) -> SearchConfig:
+    if isinstance(preset, SearchConfig):
+        return preset
+    if preset not in PRESETS:
+        raise InpaintInputError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)} or pass a SearchConfig")
+    return PRESETS[preset]

@@ -1,0 +1,42 @@
+"""Face data: synthetic faces from a teacher, image folders, CelebA."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from semantic_inpaint.data.celeba import celeba
+from semantic_inpaint.data.folder import image_folder
+from semantic_inpaint.errors import InpaintInputError
+
+CELEBA_SPECS = {"celeba:": "train", "celeba-test:": "test"}
+# 'name:...' with a name of 2+ characters: a mistyped spec, not a Windows drive like 'C:'.
+_SCHEME = re.compile(r"[A-Za-z][\w-]+:")
+
+
+def load_images(spec: str, n: int | None = None, cache_dir: str | None = "data") -> np.ndarray:
+    """uint8 (N, 64, 64, 3) faces named by `spec`, at most `n` of them.
+
+    'synthetic' (train split) or 'synthetic-holdout': teacher-rendered faces (16384 if n is None).
+    'celeba:DIR' / 'celeba-test:DIR': the CelebA train / test split under DIR (see `celeba.celeba`).
+    Anything else is a folder of images (see `folder.image_folder`), unless it looks like an
+    unknown 'name:...' spec and no such folder exists.
+    """
+    from semantic_inpaint.data import synthetic
+
+    if spec in ("synthetic", "synthetic-train", "synthetic-holdout"):
+        split = "holdout" if spec.endswith("holdout") else "train"
+        return synthetic.synthetic_faces(split, n or 16384, cache_dir)
+    for prefix, split in CELEBA_SPECS.items():
+        if spec.startswith(prefix):
+            root = spec[len(prefix) :]
+            if not root:
+                raise InpaintInputError(f"data {spec!r} names no folder: use '{prefix}DIR'")
+            return celeba(root, split=split, n=n)[0]
+    if not spec or (_SCHEME.match(spec) and not Path(spec).is_dir()):
+        raise ValueError(
+            f"unknown data {spec!r}: use 'synthetic', 'synthetic-holdout', 'celeba:DIR', 'celeba-test:DIR' or a folder path"
+        )
+    return image_folder(spec, n)[0]

@@ -1,0 +1,120 @@
+"""The landmark loss of the thesis (eqs. 17-18), with dlib's 68-point shape predictor.
+
+dlib's predictor (Kazemi & Sullivan 2014, trained on iBUG 300-W) runs on the *masked* input
+y * M to give the reference points, and on every candidate masked the same way. Masked pixels
+take the value 0 in [-1, 1] space (mid grey, uint8 128) before conversion, for both. On 64x64
+images dlib's face detector finds nothing, so the whole frame is the face rectangle.
+
+This loss is a step function of dlib's output: it has no gradient with respect to z. The
+search therefore uses it to rank candidates and to report, never in the Adam update.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from semantic_inpaint.errors import LandmarkError
+
+ENV_VAR = "SEMANTIC_INPAINT_DLIB_MODEL"
+MODEL_FILE = "shape_predictor_68_face_landmarks.dat"
+# dlib's answer for an image with no structure is its mean shape; points closer than this
+# (mean |dx|, |dy| in px) to that answer mean dlib read nothing from the image.
+BLANK_TOLERANCE = 0.5
+
+
+def dlib_model_path(path: str | os.PathLike | None = None) -> Path:
+    """The 68-point model: `path`, else $SEMANTIC_INPAINT_DLIB_MODEL, else the one in PyPI
+    `face-recognition-models`, else Debian's `libdlib-data` (/usr/share/dlib)."""
+    if path is None and os.environ.get(ENV_VAR):
+        path = os.environ[ENV_VAR]
+    if path is not None:
+        if not Path(path).is_file():
+            raise LandmarkError(f"dlib landmark model not found at {path}; point to {MODEL_FILE} (or unset ${ENV_VAR}).")
+        return Path(path)
+    looked = []
+    # find_spec, not import: the package's __init__ imports pkg_resources, gone from recent setuptools.
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is not None and spec.submodule_search_locations:
+        looked.append(Path(spec.submodule_search_locations[0]) / "models" / MODEL_FILE)
+    looked.append(Path("/usr/share/dlib") / MODEL_FILE)
+    for candidate in looked:
+        if candidate.is_file():
+            return candidate
+    raise LandmarkError(
+        f"dlib's {MODEL_FILE} not found (looked in: {', '.join(map(str, looked)) or 'nowhere'}). "
+        f"Install it with `pip install face-recognition-models`, or pass landmark_model=PATH / set ${ENV_VAR}; "
+        "or use preset='yeh2017' (no landmark loss)."
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _predictor(path: str):
+    try:
+        import dlib
+    except ImportError:
+        raise LandmarkError("dlib is not installed: `pip install dlib-bin` (a prebuilt wheel), or use preset='yeh2017'.") from None
+    try:
+        return dlib.shape_predictor(path)
+    except RuntimeError as e:
+        raise LandmarkError(f"dlib cannot load {path} ({e}); is it a complete {MODEL_FILE}?") from None
+
+
+class LandmarkDetector:
+    """dlib's 68 points for uint8 (B, H, W, 3) RGB frames, the whole frame as the face box.
+
+    Returns float64 (B, 68, 2) arrays of (x, y) in pixels.
+    """
+
+    def __init__(self, model_path: str | os.PathLike | None = None) -> None:
+        self.model_path = dlib_model_path(model_path)
+        self._predict = _predictor(str(self.model_path))
+
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        import dlib
+
+        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+            raise LandmarkError(f"landmark detection takes uint8 (B, H, W, 3) frames, got {frames.dtype} {frames.shape}")
+        h, w = frames.shape[1:3]
+        box = dlib.rectangle(0, 0, w - 1, h - 1)
+        out = np.empty((len(frames), 68, 2))
+        for i, frame in enumerate(frames):
+            shape = self._predict(np.ascontiguousarray(frame), box)
+            out[i] = [(p.x, p.y) for p in shape.parts()]
+        return out
+
+    @functools.cached_property
+    def blank(self) -> np.ndarray:
+        """dlib's points for a featureless mid-grey frame of 64x64: what it answers when it reads nothing."""
+        return self(np.full((1, 64, 64, 3), 128, np.uint8))[0]
+
+    def check_readable(self, points: np.ndarray) -> None:
+        """Raise LandmarkError for each reference point set that equals dlib's blank-frame answer."""
+        unread = [i for i, p in enumerate(points) if np.abs(p - self.blank).mean() < BLANK_TOLERANCE]
+        if unread:
+            raise LandmarkError(
+                f"dlib could not read a face in image(s) {unread}: its 68 points equal those it gives a blank "
+                "frame. Check that the known pixels show a face (64x64, roughly aligned), or use "
+                "preset='yeh2017' / landmark='none' to search without the landmark loss."
+            )
+
+
+def masked_frames(x: Tensor, mask: Tensor) -> np.ndarray:
+    """What dlib sees: (B, 3, H, W) in [-1, 1] with missing pixels set to 0 (grey) -> uint8 (B, H, W, 3)."""
+    x = torch.where(mask.bool(), x, torch.zeros((), dtype=x.dtype, device=x.device))
+    return ((x.detach().float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+
+def landmark_loss(points: Tensor, reference: Tensor, threshold: float = 3.0) -> Tensor:
+    """Eqs. 17-18: per point, 0.5 if |x - x_ref| > threshold plus 0.5 if |y - y_ref| > threshold.
+
+    points: (..., 68, 2); reference: broadcastable to it. Returns (...), each in [0, 68].
+    """
+    off = (points - reference).abs() > threshold
+    return 0.5 * off.flatten(-2).sum(-1).to(torch.float32)

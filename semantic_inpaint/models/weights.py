@@ -1,0 +1,140 @@
+"""Weights as safetensors (no pickle), checked against the sha256 in a manifest.
+
+`pretrained/` holds `generator.safetensors`, `discriminator.safetensors` and `manifest.json`
+(sha256 and architecture of each). In a source checkout it sits beside the package; a wheel
+carries it inside the package as `semantic_inpaint/pretrained`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from semantic_inpaint.errors import WeightsError
+from semantic_inpaint.models.dcgan import Discriminator, Generator, freeze
+
+ENV_VAR = "SEMANTIC_INPAINT_PRETRAINED"
+MANIFEST = "manifest.json"
+FILES = {"generator": "generator.safetensors", "discriminator": "discriminator.safetensors"}
+
+
+class Pretrained(NamedTuple):
+    generator: Generator
+    discriminator: Discriminator
+
+
+def sha256(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _architecture(module: nn.Module) -> dict[str, str]:
+    if isinstance(module, Generator):
+        return {"arch": "generator", "z_dim": str(module.z_dim), "width": str(module.width)}
+    if isinstance(module, Discriminator):
+        return {"arch": "discriminator", "width": str(module.width)}
+    raise TypeError(f"expected a Generator or Discriminator, got {type(module).__name__}")
+
+
+def save_weights(module: nn.Module, path: str | os.PathLike) -> str:
+    """Write `module`'s state (buffers included) as safetensors; returns the file's sha256."""
+    state = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(path), metadata=_architecture(module))
+    return sha256(path)
+
+
+def load_weights(path: str | os.PathLike, expected_sha256: str | None = None) -> nn.Module:
+    """Build the Generator or Discriminator a safetensors file describes and load it."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"weight file not found: {path}. Pass the right path, or restore it with `git checkout -- {path}`.")
+    if expected_sha256 is not None and (actual := sha256(path)) != expected_sha256:
+        raise WeightsError(
+            f"{path} is corrupt or modified: sha256 {actual[:12]}... does not match the manifest's "
+            f"{expected_sha256[:12]}.... Restore it (`git checkout -- {path}`, or reinstall the package)."
+        )
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise WeightsError(f"{path} is not a readable safetensors file ({e}). Restore or re-export it.") from None
+    arch = meta.get("arch")
+    if arch == "generator":
+        module: nn.Module = Generator(z_dim=int(meta["z_dim"]), width=int(meta["width"]))
+    elif arch == "discriminator":
+        module = Discriminator(width=int(meta["width"]))
+    else:
+        raise WeightsError(f"{path} has no DCGAN architecture in its metadata (arch={arch!r}); save it with save_weights().")
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as e:
+        raise WeightsError(f"{path} does not fit a {arch} of width {meta.get('width')}: {e}") from None
+    return module
+
+
+def _candidates() -> list[Path]:
+    here = Path(__file__).resolve().parent.parent  # the package folder
+    return [here / "pretrained", here.parent / "pretrained"]
+
+
+def pretrained_dir(path: str | os.PathLike | None = None) -> Path:
+    """The folder with the shipped weights: `path`, else $SEMANTIC_INPAINT_PRETRAINED, else the shipped one."""
+    if path is None and os.environ.get(ENV_VAR):
+        path = os.environ[ENV_VAR]
+    if path is not None:
+        folders = [Path(path)]
+    else:
+        folders = _candidates()
+    for folder in folders:
+        if (folder / MANIFEST).is_file():
+            return folder
+    raise WeightsError(
+        f"no pretrained weights found (looked for {MANIFEST} in: {', '.join(map(str, folders))}). "
+        f"Use a source checkout or an installed wheel, which ship them, or pass path= / set ${ENV_VAR} "
+        "to a folder written by `semantic-inpaint train --export`."
+    )
+
+
+def write_manifest(folder: str | os.PathLike, generator: Generator, discriminator: Discriminator, **info: object) -> dict:
+    """Save both networks into `folder` with a manifest of their sha256 (plus any `info`)."""
+    folder = Path(folder)
+    manifest: dict = {"files": {}, **info}
+    for name, module in (("generator", generator), ("discriminator", discriminator)):
+        digest = save_weights(module, folder / FILES[name])
+        manifest["files"][name] = {"file": FILES[name], "sha256": digest, **_architecture(module)}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def load_pretrained(path: str | os.PathLike | None = None, device: str | torch.device | None = None) -> Pretrained:
+    """The shipped generator and discriminator, sha256-checked, frozen, in eval mode, on `device`."""
+    folder = pretrained_dir(path)
+    try:
+        files = json.loads((folder / MANIFEST).read_text())["files"]
+        entries = [files["generator"], files["discriminator"]]
+    except (ValueError, KeyError, TypeError) as e:
+        raise WeightsError(f"{folder / MANIFEST} is corrupt ({e!r}); restore it with git or reinstall.") from None
+    g, d = (load_weights(folder / e["file"], e["sha256"]) for e in entries)
+    if not isinstance(g, Generator) or not isinstance(d, Discriminator):
+        raise WeightsError(f"{folder / MANIFEST} lists the networks the wrong way round.")
+    device = torch.device(device) if device is not None else default_device()
+    return Pretrained(freeze(g.to(device)), freeze(d.to(device)))
+
+
+def default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -1,0 +1,127 @@
+"""The latent search (eq. 14, section 3.3): Adam on a batch of K latent vectors per image.
+
+z starts uniform in [-1, 1] and is clamped back into [-1, 1] after every step. Each step
+minimises lambda_1 (L_c + L_p) summed over candidates; the candidates do not interact (G and
+D are frozen, in eval mode), so summing gives each z its own gradient, and Adam's per-element
+update keeps them independent. The hard landmark loss L_d has no gradient, so it cannot change
+the z trajectory: it is computed on the final candidates to rank them (eq. 20) and, if asked,
+every `landmark_every` steps for the record. This module does no I/O and no printing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from semantic_inpaint.config import SearchConfig
+from semantic_inpaint.losses.context import context_loss, importance_weights
+from semantic_inpaint.losses.landmarks import LandmarkDetector, landmark_loss, masked_frames
+from semantic_inpaint.losses.prior import prior_loss
+from semantic_inpaint.models.dcgan import Discriminator, Generator, sample_z
+
+
+@dataclass(frozen=True)
+class LossTerms:
+    """Per-candidate loss terms, each (N, K): context (eq. 16), prior (eq. 19), landmark
+    (eqs. 17-18; zeros when off) and total = lambda_1 (context + prior + landmark) (eq. 20)."""
+
+    context: Tensor
+    prior: Tensor
+    landmark: Tensor
+    total: Tensor
+
+
+@dataclass(frozen=True)
+class LossHistory:
+    """Loss terms along the search. context, prior: (T, N, K), at z before step t.
+    landmark: (R, N, K) at the steps in landmark_steps (empty unless landmark_every > 0)."""
+
+    context: Tensor
+    prior: Tensor
+    landmark: Tensor
+    landmark_steps: list[int]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    z: Tensor  # (N, K, z_dim), final
+    candidates: Tensor  # (N, K, 3, H, W) in [-1, 1]: G(z)
+    losses: LossTerms  # at the final z
+    best: Tensor  # (N,) index of the candidate with the lowest total
+    history: LossHistory
+
+
+def _landmark_terms(x: Tensor, mask: Tensor, reference: Tensor, detector: LandmarkDetector, threshold: float) -> Tensor:
+    n, k = x.shape[:2]
+    frames = masked_frames(x.flatten(0, 1), mask.repeat_interleave(k, 0))
+    points = torch.from_numpy(detector(frames)).view(n, k, 68, 2)
+    return landmark_loss(points, reference[:, None], threshold).to(x.device)
+
+
+def search(
+    generator: Generator,
+    discriminator: Discriminator,
+    image: Tensor,
+    mask: Tensor,
+    config: SearchConfig,
+    detector: LandmarkDetector | None = None,
+    progress: bool | None = None,
+) -> SearchResult:
+    """Search z for `image` (N, 3, H, W) in [-1, 1] with `mask` (N, 1, H, W), 1 = known.
+
+    G and D must be frozen (see models.freeze). `detector` is required when
+    config.loss.landmark == 'hard'. `progress`: None shows a bar only in interactive runs.
+    """
+    lc_cfg = config.loss
+    n, k, device = image.shape[0], config.candidates, image.device
+    use_landmarks = lc_cfg.landmark == "hard"
+    if use_landmarks and detector is None:
+        raise ValueError("config.loss.landmark == 'hard' needs a LandmarkDetector")
+
+    # Draw z on the CPU from the seed, so the start is the same on every device.
+    z0 = sample_z(n * k, generator.z_dim, torch.Generator().manual_seed(config.seed))
+    z = z0.view(n, k, -1).to(device).requires_grad_(True)
+    opt = torch.optim.Adam([z], lr=config.lr, betas=config.betas)
+    weights = importance_weights(mask, lc_cfg.window)
+    reference = None
+    if use_landmarks:
+        ref_points = detector(masked_frames(image, mask))
+        detector.check_readable(ref_points)
+        reference = torch.from_numpy(ref_points)
+
+    def evaluate(zz: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        x = generator(zz.flatten(0, 1)).view(n, k, *image.shape[1:])
+        return x, context_loss(x, image, weights), prior_loss(discriminator(x.flatten(0, 1)).view(n, k), lc_cfg.prior_weight)
+
+    steps = config.iterations
+    hist_c = torch.empty(steps, n, k, device=device)
+    hist_p = torch.empty(steps, n, k, device=device)
+    hist_l, landmark_steps = [], []
+    for t in tqdm(range(steps), disable=None if progress is None else not progress, desc="search", leave=False):
+        x, lc, lp = evaluate(z)
+        loss = lc_cfg.weight * (lc + lp).sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            z.clamp_(-1, 1)
+            hist_c[t], hist_p[t] = lc, lp  # stays on the device: no host sync per step
+            if use_landmarks and lc_cfg.landmark_every and t % lc_cfg.landmark_every == 0:
+                hist_l.append(_landmark_terms(x, mask, reference, detector, lc_cfg.landmark_threshold))
+                landmark_steps.append(t)
+
+    with torch.no_grad():
+        z = z.detach()
+        x, lc, lp = evaluate(z)
+        ld = _landmark_terms(x, mask, reference, detector, lc_cfg.landmark_threshold) if use_landmarks else torch.zeros_like(lc)
+        total = lc_cfg.weight * (lc + lp + ld)
+    return SearchResult(
+        z=z,
+        candidates=x,
+        losses=LossTerms(lc, lp, ld, total),
+        best=total.argmin(dim=1),
+        history=LossHistory(hist_c, hist_p, torch.stack(hist_l) if hist_l else torch.empty(0, n, k, device=device), landmark_steps),
+    )

@@ -1,0 +1,59 @@
+"""`complete()` end to end on a tiny random DCGAN: shapes, overlay exactness, reproducibility."""
+
+import numpy as np
+import torch
+from PIL import Image
+
+from semantic_inpaint import Completion, complete
+
+FAST = dict(iterations=4, candidates=3)
+
+
+def test_known_pixels_are_bit_exact_and_shapes_right(tiny_models, faces, device):
+    r = complete(faces[:2], "centre", preset="thesis", models=tiny_models, device=device, progress=False, **FAST)
+    assert isinstance(r, Completion)
+    x = torch.from_numpy(faces[:2]).permute(0, 3, 1, 2).float() / 255
+    known = r.masks.bool().expand_as(x)
+    assert torch.equal(r.images[known], x[known])
+    assert r.images.shape == (2, 3, 64, 64) and r.candidates.shape == (2, 3, 3, 64, 64)
+    assert r.losses.total.shape == (2, 3) and r.z.shape == (2, 3, 100)
+    assert r.images.min() >= 0 and r.images.max() <= 1
+    hole = ~r.masks.bool().expand_as(x)
+    torch.testing.assert_close(r.images[hole], r.best_candidates[hole])  # the hole is G(z_best)
+
+
+def test_pil_in_pil_out(tiny_models, faces):
+    r = complete(Image.fromarray(faces[0]), "left", models=tiny_models, preset="yeh2017", **FAST)
+    img = r.image()
+    assert img.size == (64, 64) and img.mode == "RGB"
+    out = np.asarray(img)
+    np.testing.assert_array_equal(out[:, 32:], faces[0][:, 32:])
+    assert "1 image(s)" in repr(r)
+
+
+def test_same_seed_same_output(tiny_models, faces, device):
+    kw = dict(models=tiny_models, device=device, preset="yeh2017", seed=7, **FAST)
+    a, b = complete(faces[0], "centre", **kw), complete(faces[0], "centre", **kw)
+    assert torch.equal(a.images, b.images)
+
+
+def test_poisson_blend_keeps_known_pixels(tiny_models, faces):
+    r = complete(faces[0], "centre", models=tiny_models, preset="yeh2017", blend="poisson", **FAST)
+    plain = complete(faces[0], "centre", models=tiny_models, preset="yeh2017", **FAST)
+    x = torch.from_numpy(faces[:1]).permute(0, 3, 1, 2).float() / 255
+    known = r.masks.bool().expand_as(x)
+    assert torch.equal(r.images[known], x[known])
+    assert not torch.equal(r.images, plain.images)  # blending changed the hole
+
+
+def test_random_mask_is_seeded(tiny_models, faces):
+    a = complete(faces[0], "random", models=tiny_models, preset="yeh2017", seed=1, **FAST)
+    b = complete(faces[0], "random", models=tiny_models, preset="yeh2017", seed=2, **FAST)
+    assert not torch.equal(a.masks, b.masks)
+    assert abs(1 - a.masks.mean().item() - 0.8) < 0.03
+
+
+def test_runs_under_no_grad(tiny_models, faces):
+    with torch.no_grad():
+        r = complete(faces[0], "centre", models=tiny_models, preset="yeh2017", **FAST)
+    assert (r.history.context[-1] <= r.history.context[0]).all()

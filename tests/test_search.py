@@ -1,0 +1,74 @@
+"""The Adam search on z: clamp, ranking, independence, and the landmark loss's (lack of) effect."""
+
+import pytest
+import torch
+
+from semantic_inpaint.config import THESIS, YEH2017
+from semantic_inpaint.losses.landmarks import LandmarkDetector
+from semantic_inpaint.search import search
+
+
+def run(models, faces, device, config, n=1, **kw):
+    g, d = (m.to(device) for m in models)
+    y = torch.from_numpy(faces[:n]).permute(0, 3, 1, 2).float().div(127.5).sub(1).to(device)
+    m = torch.ones(n, 1, 64, 64, device=device)
+    m[..., 16:48, 16:48] = 0
+    det = LandmarkDetector() if config.loss.landmark == "hard" else None
+    return search(g, d, y, m, config, det, progress=False, **kw)
+
+
+def test_clamp_holds_after_every_step(tiny_models, faces, device):
+    # A large lr drives z out of [-1, 1] at once; search(t steps) is the trajectory up to step t.
+    cfg = YEH2017.with_overrides(lr=0.5, candidates=4)
+    hit_bound = False
+    for t in range(1, 6):
+        z = run(tiny_models, faces, device, cfg.with_overrides(iterations=t)).z
+        assert z.min() >= -1 and z.max() <= 1
+        hit_bound |= bool((z.abs() == 1).any())
+    assert hit_bound  # the clamp was active, not idle
+
+
+def test_loss_goes_down(tiny_models, faces, device):
+    r = run(tiny_models, faces, device, YEH2017.with_overrides(iterations=30, candidates=4))
+    first, last = r.history.context[0], r.history.context[-1]
+    assert (last < first).all()
+
+
+def test_hard_landmark_loss_leaves_the_trajectory_unchanged(tiny_models, faces):
+    base = YEH2017.with_overrides(iterations=12, candidates=4)
+    without = run(tiny_models, faces, "cpu", base)
+    with_ld = run(tiny_models, faces, "cpu", base.with_overrides(landmark="hard", landmark_every=1))
+    assert torch.equal(without.z, with_ld.z)
+    assert torch.equal(without.history.context, with_ld.history.context)
+    assert with_ld.history.landmark.shape == (12, 1, 4)  # computed at every step, for the record
+    assert with_ld.history.landmark_steps == list(range(12))
+    assert (with_ld.losses.landmark >= 0).all() and (with_ld.losses.landmark <= 68).all()
+
+
+def test_best_is_the_lowest_total_of_eq_20(tiny_models, faces):
+    r = run(tiny_models, faces, "cpu", THESIS.with_overrides(iterations=3, candidates=6, weight=2.0), n=2)
+    total = 2.0 * (r.losses.context + r.losses.prior + r.losses.landmark)
+    torch.testing.assert_close(r.losses.total, total)
+    assert torch.equal(r.best, total.argmin(1))
+
+
+def test_same_seed_same_result_other_seed_other_result(tiny_models, faces, device):
+    cfg = YEH2017.with_overrides(iterations=5, candidates=3)
+    a, b = run(tiny_models, faces, device, cfg), run(tiny_models, faces, device, cfg)
+    assert torch.equal(a.z, b.z) and torch.equal(a.candidates, b.candidates)
+    c = run(tiny_models, faces, device, cfg.with_overrides(seed=1))
+    assert not torch.equal(a.z, c.z)
+
+
+def test_images_in_a_batch_do_not_interact(tiny_models, faces):
+    cfg = YEH2017.with_overrides(iterations=8, candidates=3)
+    both = run(tiny_models, faces, "cpu", cfg, n=2)
+    alone = run(tiny_models, faces, "cpu", cfg, n=1)  # image 0 starts from the same z
+    torch.testing.assert_close(both.z[:1], alone.z, atol=1e-5, rtol=0)
+
+
+def test_hard_landmark_needs_a_detector(tiny_models, faces):
+    g, d = tiny_models
+    y = torch.zeros(1, 3, 64, 64)
+    with pytest.raises(ValueError, match="LandmarkDetector"):
+        search(g, d, y, torch.ones(1, 1, 64, 64), THESIS.with_overrides(iterations=1), None)
