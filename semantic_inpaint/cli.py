@@ -1,11 +1,19 @@
-"""Command-line front end: `semantic-inpaint {complete,demo,train,evaluate}`. It only calls public functions."""
+"""Command-line front end: `semantic-inpaint {complete,demo,evaluate,card,train}`. It only calls public functions."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
+from importlib import resources
 from pathlib import Path
+
+from torch import Tensor
+
+from semantic_inpaint import PRESETS, Completion, InpaintInputError, LandmarkError, WeightsError, complete, load_image, load_pretrained, masks
+
+EXAMPLE_FACE = "examples/face.png"  # inside the package: a held-out synthetic face (teacher id 1000000)
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -42,9 +50,198 @@ def _default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def _device(args: argparse.Namespace) -> str | None:
+    """--device as given (None: the library's default), refusing CUDA where there is none."""
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise InpaintInputError("--device cuda: no CUDA device is available here; use --device cpu")
+    return args.device
+
+
+def _overrides(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, object]:
+    """The search options given on the command line; the rest keep the preset's values."""
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+
+
+def _mask(value: str, hole_white: bool) -> str | Tensor:
+    """A mask name goes to complete() as it is; anything else is a mask image file."""
+    if value in masks.NAMED:
+        if hole_white:
+            raise InpaintInputError(f"--hole-white is for mask image files; {value!r} is a named mask")
+        return value
+    if not Path(value).is_file():
+        raise InpaintInputError(f"--mask {value!r} is neither a mask name (centre, left, right, random) nor an existing image file")
+    return masks.from_image(value, hole="white" if hole_white else "black")
+
+
+def _summary(result: Completion) -> str:
+    """One line: the best candidate of image 0 and its loss terms (eq. 20)."""
+    b = int(result.best[0])
+    terms = result.losses
+    return (
+        f"best candidate {b} of {result.config.candidates}: context {terms.context[0, b]:.4g}, prior {terms.prior[0, b]:.4g}, "
+        f"landmark {terms.landmark[0, b]:.4g}, total {terms.total[0, b]:.4g}"
+    )
+
+
+def _complete(args: argparse.Namespace) -> None:
+    device = _device(args)
+    image = load_image(args.input)
+    mask = _mask(args.mask, args.hole_white)
+    models = load_pretrained(args.weights, device) if args.weights else None
+    result = complete(
+        image,
+        mask,
+        args.preset,
+        models=models,
+        device=device,
+        progress=False if args.no_progress else None,
+        **_overrides(args, ("iterations", "candidates", "seed", "blend")),
+    )
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    result.image().save(args.out)
+    if args.figure:
+        from semantic_inpaint.figures import completion_figure, save_figure  # matplotlib only when asked
+
+        save_figure(completion_figure(result), args.figure)
+    print(_summary(result))
+
+
+def _demo(args: argparse.Namespace) -> None:
+    from semantic_inpaint.figures import completion_figure, save_figure
+
+    device = _device(args)
+    # Load the weights first and fail plainly: a demo on random or missing weights would mislead.
+    try:
+        models = load_pretrained(args.weights, device)
+    except WeightsError as e:
+        raise WeightsError(f"the demo needs pretrained weights and none could be loaded: {e}") from None
+    with resources.as_file(resources.files("semantic_inpaint") / EXAMPLE_FACE) as path:
+        image = load_image(path)
+    overrides = _overrides(args, ("iterations", "candidates"))
+    config = PRESETS[args.preset].with_overrides(**overrides)
+    print(f"completing the centre of the example face: preset {args.preset}, {config.iterations} iterations, K = {config.candidates}")
+    start = time.perf_counter()
+    result = complete(image, "centre", args.preset, models=models, device=device, **overrides)
+    seconds = time.perf_counter() - start
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    image.save(out / "input.png")
+    result.image().save(out / "completed.png")
+    save_figure(completion_figure(result), out / "figure.png")
+    print(_summary(result))
+    print(f"wrote {out / 'input.png'}, {out / 'completed.png'} and {out / 'figure.png'}; search took {seconds:.1f} s")
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from semantic_inpaint.data import load_images
+    from semantic_inpaint.evaluate import evaluate
+
+    device = _device(args)
+    images = load_images(args.data, n=args.n, cache_dir=args.cache)[: args.n]
+    models = load_pretrained(args.weights, device)
+    start = time.perf_counter()
+    evaluate(
+        images,
+        args.out,
+        masks=args.masks.split(","),
+        methods=args.methods.split(","),
+        models=models,
+        batch_size=args.batch_size,
+        device=device,
+        **_overrides(args, ("iterations", "candidates", "seed")),
+    )
+    print(f"{len(images)} images in {time.perf_counter() - start:.0f} s; tables in {Path(args.out) / 'results.md'}")
+
+
+def _card(args: argparse.Namespace) -> None:
+    from semantic_inpaint.data import load_images
+    from semantic_inpaint.evaluate import project
+    from semantic_inpaint.train.card import write_card_assets
+
+    device = _device(args)
+    models = load_pretrained(args.weights, device)
+    holdout = load_images("synthetic-holdout", n=args.holdout, cache_dir=args.cache)
+    report = write_card_assets(models, args.run, holdout, args.out)
+    if args.project:
+        faces = holdout[: args.project]
+        overrides = _overrides(args, ("iterations", "candidates"))
+        report["projection_psnr"] = {"student": project(faces, models, **overrides).tolist()}
+        from semantic_inpaint.data.synthetic import load_teacher
+        from semantic_inpaint.models import freeze
+
+        # The teacher's prior is N(0, 1): scaling z by sqrt(3) puts its range under the same clamp.
+        teacher = freeze(load_teacher(device if device else "cpu"))
+        teacher.layers[0].weight.mul_(3**0.5)
+        report["projection_psnr"]["teacher"] = project(faces, (teacher, models.discriminator), **overrides).tolist()
+        report["projection_settings"] = {"faces": len(faces), **overrides}
+        (Path(args.out) / "prior.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="semantic-inpaint", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+
+    # Options shared by `complete` and `demo`; unset search options keep the preset's values.
+    search = argparse.ArgumentParser(add_help=False)
+    search.add_argument("--preset", choices=sorted(PRESETS), default="thesis", help="thesis: context + prior + dlib landmark loss; yeh2017: context + prior (default: thesis)")
+    search.add_argument("--iterations", type=int, default=None, help="Adam steps on z (preset default: 1000)")
+    search.add_argument("--candidates", type=int, default=None, help="K latent vectors searched (preset default: 64)")
+    search.add_argument("--device", choices=["cpu", "cuda"], default=None, help="default: cuda when available, else cpu")
+    search.add_argument("--weights", default=None, metavar="DIR", help="a folder written by `train --export` (default: the shipped weights)")
+
+    c = sub.add_parser(
+        "complete",
+        parents=[search],
+        help="inpaint one face picture",
+        description="Inpaint one face: the picture is centre-cropped and resized to 64x64, the hole filled by latent search.",
+    )
+    c.add_argument("input", metavar="IN", help="the face picture (any size: it is centre-cropped and resized to 64x64)")
+    c.add_argument(
+        "--mask",
+        required=True,
+        metavar="centre|left|right|random|MASK.png",
+        help="a named mask, or a 64x64 mask picture where black = missing (the hole) and white = known; "
+        "for pictures drawn the other way round (white = hole), add --hole-white",
+    )
+    c.add_argument("--hole-white", action="store_true", help="the mask picture marks the missing pixels in white")
+    c.add_argument("--out", required=True, metavar="OUT.png", help="where to write the completed 64x64 image")
+    c.add_argument("--seed", type=int, default=None, help="seed of the initial z (default: 0)")
+    c.add_argument("--blend", choices=["overlay", "poisson"], default=None, help="how the fill meets the known pixels (default: overlay)")
+    c.add_argument("--figure", default=None, metavar="FIG.png", help="also write a figure: input, mask, candidates, result, losses")
+    c.add_argument("--no-progress", action="store_true", help="no progress bar")
+    c.set_defaults(func=_complete)
+
+    demo = sub.add_parser(
+        "demo",
+        parents=[search],
+        help="complete the centre of a bundled example face and draw the figure",
+        description="Complete the centre of a bundled example face with the shipped weights (thesis preset, 1000 iterations, K = 64 unless overridden).",
+    )
+    demo.add_argument("--out", default="semantic-inpaint-demo", metavar="DIR", help="folder for input.png, completed.png, figure.png")
+    demo.set_defaults(func=_demo)
+
+    e = sub.add_parser("evaluate", parents=[search], help="the tables harness: methods x masks, per-image CSV and markdown tables")
+    e.add_argument("--data", default="synthetic-holdout", help="'synthetic-holdout', 'celeba-test:DIR' or a folder of aligned faces")
+    e.add_argument("--n", type=int, default=500, help="number of faces (the first n)")
+    e.add_argument("--masks", default="centre,left,right,random")
+    e.add_argument("--methods", default="yeh2017,thesis")
+    e.add_argument("--out", required=True, metavar="DIR", help="per_image.csv (resumed from) and results.md")
+    e.add_argument("--batch-size", type=int, default=8, help="images searched together")
+    e.add_argument("--seed", type=int, default=None)
+    e.add_argument("--cache", default="data", help="folder for the rendered synthetic set")
+    e.set_defaults(func=_evaluate)
+
+    k = sub.add_parser("card", parents=[search], help="model-card assets: training curve, samples, D on held-out faces, projection PSNR")
+    k.add_argument("--run", required=True, help="the training run folder (its log.csv)")
+    k.add_argument("--out", required=True, help="where to write training_curve.png, samples.png, prior.json")
+    k.add_argument("--holdout", type=int, default=256, help="held-out synthetic faces for the D report")
+    k.add_argument("--project", type=int, default=0, help="also project this many held-out faces (student and teacher)")
+    k.add_argument("--cache", default="data")
+    k.set_defaults(func=_card)
 
     t = sub.add_parser("train", help="train the 64x64 DCGAN (resumes from OUT/checkpoint.pt)")
     t.add_argument("--data", default="synthetic", help="'synthetic' (teacher-rendered faces), 'celeba:DIR' or a folder of face images")
@@ -67,8 +264,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run the command line. Errors about the user's input, weights or dlib end with a one-line
+    message and exit status 2 (argparse's status for usage errors); anything else is a bug and
+    keeps its traceback."""
     args = build_parser().parse_args(argv)
-    args.func(args)
+    try:
+        args.func(args)
+    except (InpaintInputError, WeightsError, LandmarkError) as e:
+        print(f"semantic-inpaint: error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

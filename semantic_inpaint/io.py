@@ -103,6 +103,11 @@ def as_masks(mask: object, n: int, seed: int = 0) -> Tensor:
         m = mask.detach().float().cpu()
     else:
         raise InpaintInputError(f"unsupported mask type {type(mask).__name__}: pass a name, a PIL image, an array or a tensor ({MASK_CONVENTION})")
+    if m.ndim == 3 and m.shape[-1] in (3, 4) and m.shape[-2] == SIZE:
+        raise InpaintInputError(
+            f"mask of shape {tuple(m.shape)} looks like an RGB(A) picture; pass one channel (H, W), "
+            "or convert it with semantic_inpaint.masks.from_image(array)"
+        )
     if m.ndim == 2:
         m = m[None, None]
     elif m.ndim == 3:

@@ -314,3 +314,18 @@ def ssim(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0, region: torc
             keep = r[i, 0].numpy()
             out[i] = float(smap.mean(axis=-1)[keep].mean(dtype=np.float64))
     return out
+
+
+def landmark_error(x: torch.Tensor, y: torch.Tensor, detector=None) -> torch.Tensor:
+    """Mean distance (px) between dlib's 68 points on `x` and on the ground truth `y`, per image.
+
+    Both are whole images in [0, 1], (N, 3, H, W); dlib sees them unmasked. `detector`: a
+    `LandmarkDetector` (default: the installed 68-point model).
+    """
+    from semantic_inpaint.losses.landmarks import LandmarkDetector
+
+    x, y, _ = _check_pair(x, y, 1.0)
+    det = detector or LandmarkDetector()
+    frames = [(t * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy() for t in (x.float(), y.float())]
+    px, py = (torch.from_numpy(det(f)) for f in frames)
+    return (px - py).norm(dim=-1).mean(-1)

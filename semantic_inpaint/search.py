@@ -69,11 +69,14 @@ def search(
     config: SearchConfig,
     detector: LandmarkDetector | None = None,
     progress: bool | None = None,
+    weights: Tensor | None = None,
 ) -> SearchResult:
     """Search z for `image` (N, 3, H, W) in [-1, 1] with `mask` (N, 1, H, W), 1 = known.
 
     G and D must be frozen (see models.freeze). `detector` is required when
     config.loss.landmark == 'hard'. `progress`: None shows a bar only in interactive runs.
+    `weights` (N, 1, H, W) replaces the importance weights of eq. 15, e.g. all ones to
+    project a whole image into G's range.
     """
     lc_cfg = config.loss
     n, k, device = image.shape[0], config.candidates, image.device
@@ -85,7 +88,8 @@ def search(
     z0 = sample_z(n * k, generator.z_dim, torch.Generator().manual_seed(config.seed))
     z = z0.view(n, k, -1).to(device).requires_grad_(True)
     opt = torch.optim.Adam([z], lr=config.lr, betas=config.betas)
-    weights = importance_weights(mask, lc_cfg.window)
+    if weights is None:
+        weights = importance_weights(mask, lc_cfg.window)
     reference = None
     if use_landmarks:
         ref_points = detector(masked_frames(image, mask))

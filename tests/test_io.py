@@ -233,7 +233,15 @@ BAD_MASKS = {
     "wrong_count": (lambda: masks.centre().expand(3, 64, 64), 2, r"3 masks for 2 images.*one per image"),
     "bad_name": (lambda: "middle", 1, r"unknown mask 'middle'.*centre, left, right, random"),
     "bad_type": (lambda: [[0, 1]], 1, r"unsupported mask type list"),
+    # read straight from a PNG with np.asarray(Image.open(...)): an (H, W, 3) picture, not N masks
+    "rgb_array": (lambda: np.full((64, 64, 3), 255, np.uint8), 1, r"\(64, 64, 3\).*RGB.*one channel.*from_image"),
+    "rgba_tensor": (lambda: torch.ones(64, 64, 4), 1, r"RGB.*from_image"),
 }
+
+
+def test_rgb_mask_picture_via_from_image() -> None:
+    rgb = np.repeat((masks.centre().numpy() * 255).astype(np.uint8)[..., None], 3, -1)
+    assert torch.equal(as_masks(masks.from_image(rgb), 1)[0, 0], masks.centre())
 
 
 @pytest.mark.parametrize("case", sorted(BAD_MASKS))

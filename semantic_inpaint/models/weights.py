@@ -74,12 +74,15 @@ def load_weights(path: str | os.PathLike, expected_sha256: str | None = None) ->
     except (SafetensorError, OSError, ValueError) as e:
         raise WeightsError(f"{path} is not a readable safetensors file ({e}). Restore or re-export it.") from None
     arch = meta.get("arch")
-    if arch == "generator":
-        module: nn.Module = Generator(z_dim=int(meta["z_dim"]), width=int(meta["width"]))
-    elif arch == "discriminator":
-        module = Discriminator(width=int(meta["width"]))
-    else:
+    if arch not in ("generator", "discriminator"):
         raise WeightsError(f"{path} has no DCGAN architecture in its metadata (arch={arch!r}); save it with save_weights().")
+    try:
+        sizes = {k: int(meta[k]) for k in (("z_dim", "width") if arch == "generator" else ("width",))}
+        if min(sizes.values()) < 1:
+            raise ValueError("sizes must be >= 1")
+    except (KeyError, ValueError) as e:
+        raise WeightsError(f"{path} has bad {arch} metadata {meta} ({e!r}); save it with save_weights().") from None
+    module: nn.Module = Generator(**sizes) if arch == "generator" else Discriminator(**sizes)
     try:
         module.load_state_dict(state)
     except RuntimeError as e:
@@ -126,10 +129,12 @@ def load_pretrained(path: str | os.PathLike | None = None, device: str | torch.d
     folder = pretrained_dir(path)
     try:
         files = json.loads((folder / MANIFEST).read_text())["files"]
-        entries = [files["generator"], files["discriminator"]]
+        entries = [(files[n]["file"], files[n]["sha256"]) for n in ("generator", "discriminator")]
+        if not all(isinstance(f, str) and isinstance(h, str) for f, h in entries):
+            raise TypeError("'file' and 'sha256' must be strings")
     except (ValueError, KeyError, TypeError) as e:
         raise WeightsError(f"{folder / MANIFEST} is corrupt ({e!r}); restore it with git or reinstall.") from None
-    g, d = (load_weights(folder / e["file"], e["sha256"]) for e in entries)
+    g, d = (load_weights(folder / f, h) for f, h in entries)
     if not isinstance(g, Generator) or not isinstance(d, Discriminator):
         raise WeightsError(f"{folder / MANIFEST} lists the networks the wrong way round.")
     device = torch.device(device) if device is not None else default_device()

@@ -1,0 +1,102 @@
+"""The `complete` and `demo` subcommands, in-process through cli.main, on the tiny random DCGAN;
+and the completion figure. Small settings throughout: these check plumbing, not quality."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+
+from semantic_inpaint import cli, complete, masks
+from semantic_inpaint.figures import completion_figure, save_figure
+from semantic_inpaint.train import export
+
+FAST = ["--iterations", "3", "--candidates", "2", "--preset", "yeh2017", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def weights(tiny_models, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny DCGAN exported as `train --export` would write it."""
+    folder = tmp_path_factory.mktemp("weights") / "w"
+    export(*tiny_models, folder)
+    return folder
+
+
+@pytest.fixture
+def face(faces: np.ndarray, tmp_path: Path) -> Path:
+    path = tmp_path / "face.png"
+    Image.fromarray(faces[0]).save(path)
+    return path
+
+
+def _run(*argv: str | Path) -> None:
+    cli.main([str(a) for a in argv])
+
+
+def _fails(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> str:
+    """Run a command that must fail cleanly; returns its stderr."""
+    with pytest.raises(SystemExit) as exit_info:
+        _run(*argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("semantic-inpaint: error: ") and "Traceback" not in err
+    return err
+
+
+def test_complete_writes_image_keeping_known_pixels(face: Path, weights: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out.png"
+    _run("complete", face, "--mask", "centre", "--out", out, "--weights", weights, *FAST)
+    result = Image.open(out)
+    assert result.size == (64, 64) and result.mode == "RGB"
+    got, given = np.asarray(result), np.asarray(Image.open(face))
+    known = masks.centre().numpy().astype(bool)  # 1 = known: all but [16:48, 16:48]
+    np.testing.assert_array_equal(got[known], given[known])
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("best candidate ") and "context" in line and "total" in line
+
+
+def test_mask_file_with_white_hole_equals_named_mask(face: Path, weights: Path, tmp_path: Path) -> None:
+    hole_white = Image.fromarray(((1 - masks.centre().numpy()) * 255).astype(np.uint8))
+    hole_white.save(tmp_path / "mask.png")
+    _run("complete", face, "--mask", tmp_path / "mask.png", "--hole-white", "--out", tmp_path / "a.png", "--weights", weights, *FAST)
+    _run("complete", face, "--mask", "centre", "--out", tmp_path / "b.png", "--weights", weights, *FAST)
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "a.png")), np.asarray(Image.open(tmp_path / "b.png")))
+
+
+def test_demo_writes_three_pictures(weights: Path, tmp_path: Path, capsys) -> None:
+    _run("demo", "--iterations", "2", "--candidates", "2", "--weights", weights, "--out", tmp_path / "demo")
+    for name in ("input.png", "completed.png", "figure.png"):
+        assert (tmp_path / "demo" / name).is_file()
+    assert str(tmp_path / "demo" / "figure.png") in capsys.readouterr().out
+
+
+def test_missing_input_fails_cleanly(weights: Path, tmp_path: Path, capsys) -> None:
+    err = _fails(capsys, "complete", tmp_path / "nope.png", "--mask", "centre", "--out", tmp_path / "o.png", "--weights", weights, *FAST)
+    assert "nope.png" in err
+
+
+def test_wrong_size_mask_fails_cleanly(face: Path, weights: Path, tmp_path: Path, capsys) -> None:
+    Image.new("L", (32, 32), 255).save(tmp_path / "small.png")
+    err = _fails(capsys, "complete", face, "--mask", tmp_path / "small.png", "--out", tmp_path / "o.png", "--weights", weights, *FAST)
+    assert "32x32" in err
+
+
+def test_empty_weights_folder_fails_cleanly(face: Path, tmp_path: Path, capsys) -> None:
+    (tmp_path / "empty").mkdir()
+    err = _fails(capsys, "complete", face, "--mask", "centre", "--out", tmp_path / "o.png", "--weights", tmp_path / "empty", *FAST)
+    assert "no pretrained weights" in err and "empty" in err
+    err = _fails(capsys, "demo", "--weights", tmp_path / "empty", "--out", tmp_path / "demo")
+    assert "the demo needs pretrained weights" in err
+    assert not (tmp_path / "demo").exists()
+
+
+@pytest.mark.parametrize(("preset", "axes"), [("yeh2017", 6), ("thesis", 7)])
+def test_completion_figure_axes(tiny_models, faces: np.ndarray, preset: str, axes: int, tmp_path: Path) -> None:
+    # input, mask, completed, candidate grid, context and prior curves (+ landmark bars for thesis)
+    result = complete(faces[:1], "centre", preset, models=tiny_models, device="cpu", iterations=2, candidates=3, progress=False)
+    fig = completion_figure(result)
+    assert isinstance(fig, Figure) and len(fig.axes) == axes
+    assert save_figure(fig, tmp_path / "fig.png").is_file()
