@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from PIL import Image
@@ -51,12 +51,36 @@ class Completion:
         """(N, 3, 64, 64) the best candidate of each image, before the overlay."""
         return self.candidates[torch.arange(len(self.best)), self.best]
 
+    def without_landmark_ranking(self) -> Completion:
+        """The result `yeh2017` gives for the same search: the hard landmark loss has no gradient,
+        so the z trajectory is the same with or without it, and only the choice of the best
+        candidate (and so the output) changes. Ranks by lambda_1 (context + prior) instead."""
+        total = self.config.loss.weight * (self.losses.context + self.losses.prior)
+        best = total.argmin(dim=1)
+        config = self.config.with_overrides(landmark="none", landmark_every=0)
+        picked = self.candidates[torch.arange(len(best)), best]
+        return replace(
+            self,
+            images=_finish(picked, self.inputs, self.masks, config.blend),
+            best=best,
+            losses=LossTerms(self.losses.context, self.losses.prior, torch.zeros_like(total), total),
+            history=LossHistory(self.history.context, self.history.prior, self.history.landmark[:0], []),
+            config=config,
+        )
+
     def __repr__(self) -> str:
         n, k = self.candidates.shape[:2]
         return (
             f"Completion({n} image(s), {k} candidates, {self.config.iterations} iterations, "
             f"landmark={self.config.loss.landmark!r}, blend={self.config.blend!r}, best={self.best.tolist()})"
         )
+
+
+def _finish(picked: Tensor, x: Tensor, m: Tensor, blend: str) -> Tensor:
+    """Known pixels of `x` over the `picked` candidates (all in [0, 1]), overlaid or Poisson-blended."""
+    if blend == "poisson":
+        picked = poisson_blend(picked * 2 - 1, x * 2 - 1, m).add(1).div(2).clamp(0, 1)
+    return overlay(picked, x, m)  # known pixels bit-exact copies of the input
 
 
 @functools.lru_cache(maxsize=2)
@@ -106,15 +130,12 @@ def complete(
     with torch.enable_grad():  # the search needs autograd even if the caller runs under no_grad
         result = search(g, d, (x * 2 - 1).to(device), m.to(device), config, detector, progress)
 
-    best = result.candidates[torch.arange(len(x), device=device), result.best]
-    combine = poisson_blend if config.blend == "poisson" else overlay
-    filled = combine(best.cpu(), x * 2 - 1, m)
-    to_unit = lambda t: ((t.cpu() + 1) / 2).clamp(0, 1)  # noqa: E731
-    images = overlay(to_unit(filled), x, m)  # known pixels bit-exact copies of the input, in [0, 1]
+    candidates = ((result.candidates.cpu() + 1) / 2).clamp(0, 1)
+    best = result.best.cpu()
     return Completion(
-        images=images,
-        best=result.best.cpu(),
-        candidates=to_unit(result.candidates),
+        images=_finish(candidates[torch.arange(len(x)), best], x, m, config.blend),
+        best=best,
+        candidates=candidates,
         losses=LossTerms(*(t.cpu() for t in (result.losses.context, result.losses.prior, result.losses.landmark, result.losses.total))),
         history=LossHistory(result.history.context.cpu(), result.history.prior.cpu(), result.history.landmark.cpu(), result.history.landmark_steps),
         z=result.z.cpu(),

@@ -57,3 +57,13 @@ def test_runs_under_no_grad(tiny_models, faces):
     with torch.no_grad():
         r = complete(faces[0], "centre", models=tiny_models, preset="yeh2017", **FAST)
     assert (r.history.context[-1] <= r.history.context[0]).all()
+
+
+def test_without_landmark_ranking_equals_a_yeh2017_run(tiny_models, faces):
+    thesis = complete(faces[:2], "centre", preset="thesis", models=tiny_models, iterations=5, candidates=6, blend="poisson")
+    derived = thesis.without_landmark_ranking()
+    direct = complete(faces[:2], "centre", preset="yeh2017", models=tiny_models, iterations=5, candidates=6, blend="poisson")
+    assert torch.equal(derived.best, direct.best)
+    assert torch.equal(derived.images, direct.images)
+    assert torch.equal(derived.losses.total, direct.losses.total)
+    assert derived.config == direct.config
