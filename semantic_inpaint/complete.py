@@ -14,7 +14,7 @@ from semantic_inpaint.blend import overlay, poisson_blend
 from semantic_inpaint.config import SearchConfig, get_preset
 from semantic_inpaint.io import as_images, as_masks, to_pil
 from semantic_inpaint.losses.landmarks import LandmarkDetector
-from semantic_inpaint.models.dcgan import Discriminator, Generator
+from semantic_inpaint.models.dcgan import Discriminator, Generator, freeze
 from semantic_inpaint.models.weights import Pretrained, default_device, load_pretrained
 from semantic_inpaint.search import LossHistory, LossTerms, search
 
@@ -110,7 +110,8 @@ def complete(
         or a SearchConfig. `overrides` replace its fields by name: iterations, candidates, lr,
         betas, seed, blend ('overlay' or 'poisson'), window, prior_weight, weight, landmark,
         landmark_threshold, landmark_every.
-    models: (generator, discriminator) to use instead of the shipped pretrained ones.
+    models: (generator, discriminator) to use instead of the shipped pretrained ones; they are
+        frozen in place (eval mode, no weight gradients), as the method requires.
     device: where to search; default CUDA when available, else CPU.
     landmark_model: a dlib 68-point model file or LandmarkDetector (default: the installed one).
     progress: show a progress bar (default: only in interactive runs).
@@ -122,7 +123,9 @@ def complete(
     if models is None:
         models = _cached_pretrained(str(device))
     g, d = models
-    g, d = g.to(device).eval(), d.to(device).eval()
+    # Frozen: batch norm on running statistics, and no weight gradients, which would double
+    # the backward pass's work for nothing.
+    g, d = freeze(g.to(device)), freeze(d.to(device))
     detector = None
     if config.loss.landmark == "hard":
         detector = landmark_model if isinstance(landmark_model, LandmarkDetector) else LandmarkDetector(landmark_model)

@@ -67,3 +67,14 @@ def test_without_landmark_ranking_equals_a_yeh2017_run(tiny_models, faces):
     assert torch.equal(derived.images, direct.images)
     assert torch.equal(derived.losses.total, direct.losses.total)
     assert derived.config == direct.config
+
+
+def test_user_models_are_frozen_and_get_no_gradients(faces):
+    from semantic_inpaint.models import Discriminator, Generator
+
+    torch.manual_seed(0)
+    g, d = Generator(width=8).train(), Discriminator(width=8).train()  # as a user might pass them
+    complete(faces[0], "centre", models=(g, d), preset="yeh2017", **FAST)
+    for net in (g, d):
+        assert not net.training
+        assert all(not p.requires_grad and p.grad is None for p in net.parameters())
