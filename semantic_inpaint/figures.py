@@ -65,6 +65,7 @@ def _loss_curve(ax: Axes, history: Tensor, final: Tensor, best: int, name: str) 
     ax.plot(steps, values[:, best].numpy(), color=BEST_COLOUR, linewidth=1.2, label=f"best (#{best})")
     ax.set_title(name, fontsize=9)
     ax.set_xlabel("Adam step", fontsize=8)
+    ax.ticklabel_format(axis="y", useOffset=False)  # read the loss values off the axis as they are
     ax.tick_params(labelsize=7)
     ax.legend(fontsize=7)
 
