@@ -230,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--masks", default="centre,left,right,random")
     e.add_argument("--methods", default="yeh2017,thesis")
     e.add_argument("--out", required=True, metavar="DIR", help="per_image.csv (resumed from) and results.md")
-    e.add_argument("--batch-size", type=int, default=8, help="images searched together")
+    e.add_argument("--batch-size", type=int, default=None, help="images searched together (default: 8 on CUDA, 1 on CPU)")
     e.add_argument("--seed", type=int, default=None)
     e.add_argument("--cache", default="data", help="folder for the rendered synthetic set")
     e.set_defaults(func=_evaluate)

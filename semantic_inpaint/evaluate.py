@@ -25,7 +25,7 @@ from semantic_inpaint.complete import complete
 from semantic_inpaint.config import PRESETS
 from semantic_inpaint.losses.landmarks import LandmarkDetector
 from semantic_inpaint.metrics import hole, landmark_error, psnr, ssim
-from semantic_inpaint.models.weights import Pretrained
+from semantic_inpaint.models.weights import Pretrained, default_device
 
 FIELDS = ["image", "mask", "method", "psnr", "ssim", "psnr_hole", "ssim_hole", "landmark_error", "landmark_loss", "seconds"]
 METRICS = {
@@ -55,14 +55,18 @@ def evaluate(
     masks: Sequence[str] = ("centre", "left", "right", "random"),
     methods: Sequence[str] = ("yeh2017", "thesis"),
     models: Pretrained | None = None,
-    batch_size: int = 8,
+    batch_size: int | None = None,
     progress: bool | None = None,
     **overrides: object,
 ) -> list[dict]:
     """Run every method on every mask for uint8 (N, 64, 64, 3) `images`; returns all rows.
 
     `overrides` go to every method's preset (e.g. iterations, candidates, device).
+    `batch_size`: images searched together; default 8 on CUDA, 1 on the CPU, where batching
+    measured slower per image (docs/performance.md).
     """
+    if batch_size is None:
+        batch_size = 8 if str(overrides.get("device") or default_device()).startswith("cuda") else 1
     unknown = set(methods) - set(PRESETS)
     if unknown:
         raise ValueError(f"unknown method(s) {sorted(unknown)}; available: {sorted(PRESETS)}")
