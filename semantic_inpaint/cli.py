@@ -12,6 +12,7 @@ from pathlib import Path
 from torch import Tensor
 
 from semantic_inpaint import PRESETS, Completion, InpaintInputError, LandmarkError, WeightsError, complete, load_image, load_pretrained, masks
+from semantic_inpaint.models.weights import default_device
 
 EXAMPLE_FACE = "examples/face.png"  # inside the package: a held-out synthetic face (teacher id 1000000)
 
@@ -37,17 +38,11 @@ def _train(args: argparse.Namespace) -> None:
         from semantic_inpaint.data.synthetic import load_teacher
 
         warm = teacher_warm_start(load_teacher())
-    g, d = train(images, args.out, config, device=args.device or _default_device(), warm_start=warm)
+    g, d = train(images, args.out, config, device=args.device or default_device(), warm_start=warm)
     if args.export:
         info = {"command": "semantic-inpaint " + " ".join(sys.argv[1:]), "data": args.data, "train_images": len(images)}
         manifest = export(g, d, args.export, **info)
         print(json.dumps(manifest["files"], indent=2))
-
-
-def _default_device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _device(args: argparse.Namespace) -> str | None:
