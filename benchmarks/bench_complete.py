@@ -21,6 +21,7 @@ import torch
 from semantic_inpaint import load_pretrained
 from semantic_inpaint.config import YEH2017
 from semantic_inpaint.search import search
+from semantic_inpaint.viz import from_uint8
 
 GFLOP_PER_ITERATION_PER_IMAGE = 54.0  # 64 candidates, forward G and D and backward to z
 
@@ -52,7 +53,7 @@ def main() -> None:
     print(f"device: {device} ({name}); torch {torch.__version__}; K = 64; {args.iterations} timed iterations")
     print(f"{'images':>6} {'s/iteration':>12} {'s/image (1000 it)':>18} {'images/s':>9} {'GFLOP/s':>8}")
     for n in (int(b) for b in args.batches.split(",")):
-        x = torch.from_numpy(np.resize(faces, (n, 64, 64, 3))).permute(0, 3, 1, 2).float().div(127.5).sub(1).to(device)
+        x = from_uint8(np.resize(faces, (n, 64, 64, 3))).to(device)
         s = time_search(models, x, args.iterations)
         per_image = s * 1000 / n
         print(f"{n:>6} {s:>12.3f} {per_image:>18.1f} {1 / per_image:>9.4f} {GFLOP_PER_ITERATION_PER_IMAGE * n / s:>8.1f}")

@@ -165,11 +165,13 @@ def _card(args: argparse.Namespace) -> None:
         overrides = _overrides(args, ("iterations", "candidates"))
         report["projection_psnr"] = {"student": project(faces, models, **overrides).tolist()}
         from semantic_inpaint.data.synthetic import load_teacher
-        from semantic_inpaint.models import freeze
+        from semantic_inpaint.models import Generator, freeze
+        from semantic_inpaint.train import teacher_warm_start
 
-        # The teacher's prior is N(0, 1): scaling z by sqrt(3) puts its range under the same clamp.
-        teacher = freeze(load_teacher(device if device else "cpu"))
-        teacher.layers[0].weight.mul_(3**0.5)
+        # The teacher's prior is N(0, 1); its warm-start form takes z in [-1, 1], like the search's clamp.
+        teacher = Generator()
+        teacher.load_state_dict(teacher_warm_start(load_teacher()))
+        teacher = freeze(teacher.to(next(models.generator.parameters()).device))
         report["projection_psnr"]["teacher"] = project(faces, (teacher, models.discriminator), **overrides).tolist()
         report["projection_settings"] = {"faces": len(faces), **overrides}
         (Path(args.out) / "prior.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -22,10 +22,13 @@ import torch
 
 from semantic_inpaint import masks as mask_lib
 from semantic_inpaint.complete import complete
-from semantic_inpaint.config import PRESETS
+from semantic_inpaint.config import PRESETS, YEH2017
 from semantic_inpaint.losses.landmarks import LandmarkDetector
 from semantic_inpaint.metrics import hole, landmark_error, psnr, ssim
+from semantic_inpaint.models.dcgan import sample_z
 from semantic_inpaint.models.weights import Pretrained, default_device
+from semantic_inpaint.search import search
+from semantic_inpaint.viz import from_uint8
 
 FIELDS = ["image", "mask", "method", "psnr", "ssim", "psnr_hole", "ssim_hole", "landmark_error", "landmark_loss", "seconds"]
 METRICS = {
@@ -154,15 +157,12 @@ def summarise(rows: list[dict]) -> str:
 def project(images: np.ndarray, models: Pretrained, batch_size: int = 8, **overrides: object) -> torch.Tensor:
     """How well G's range covers `images`: PSNR (dB) of G(z_best) to each whole image, after an
     unweighted L1 search over all pixels (no hole, no prior or landmark term)."""
-    from semantic_inpaint.config import YEH2017
-    from semantic_inpaint.search import search
-
     config = YEH2017.with_overrides(prior_weight=0.0, **overrides)
     g, d = models
     device = next(g.parameters()).device
     out = []
     for start in range(0, len(images), batch_size):
-        x = torch.from_numpy(images[start : start + batch_size]).permute(0, 3, 1, 2).float().div(127.5).sub(1).to(device)
+        x = from_uint8(images[start : start + batch_size]).to(device)
         ones = torch.ones(len(x), 1, 64, 64, device=device)
         r = search(g, d, x, ones, config, weights=ones)
         best = r.candidates[torch.arange(len(x)), r.best]
@@ -174,11 +174,9 @@ def project(images: np.ndarray, models: Pretrained, batch_size: int = 8, **overr
 def prior_report(models: Pretrained, real: np.ndarray, seed: int = 0) -> dict[str, float]:
     """Mean D score (sigmoid of the logit) on: held-out real faces, G's samples, and damaged
     versions of the real faces (centre grey hole, 80 % pixels dropped, Gaussian noise 0.2)."""
-    from semantic_inpaint.models.dcgan import sample_z
-
     g, d = models
     device = next(d.parameters()).device
-    x = torch.from_numpy(real).permute(0, 3, 1, 2).float().div(127.5).sub(1).to(device)
+    x = from_uint8(real).to(device)
     gen = torch.Generator().manual_seed(seed)
     fake = g(sample_z(len(x), g.z_dim, gen).to(device))
     variants = {

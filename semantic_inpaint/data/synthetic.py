@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from semantic_inpaint.models.dcgan import Generator
+from semantic_inpaint.viz import to_uint8
 
 TEACHER_PACKAGE = "gan-face-generate==1.1.1"
 HOLDOUT_START = 1_000_000
@@ -59,7 +60,7 @@ def render(teacher: Generator, ids: range | list[int], batch_size: int = 256) ->
     for start in range(0, len(ids), batch_size):
         z = teacher_z(ids[start : start + batch_size]).to(device)
         x = teacher(z)
-        out.append(((x + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy())
+        out.append(to_uint8(x))
     return np.concatenate(out)
 
 

@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from semantic_inpaint.errors import LandmarkError
+from semantic_inpaint.viz import to_uint8
 
 ENV_VAR = "SEMANTIC_INPAINT_DLIB_MODEL"
 MODEL_FILE = "shape_predictor_68_face_landmarks.dat"
@@ -108,7 +109,7 @@ class LandmarkDetector:
 def masked_frames(x: Tensor, mask: Tensor) -> np.ndarray:
     """What dlib sees: (B, 3, H, W) in [-1, 1] with missing pixels set to 0 (grey) -> uint8 (B, H, W, 3)."""
     x = torch.where(mask.bool(), x, torch.zeros((), dtype=x.dtype, device=x.device))
-    return ((x.detach().float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+    return to_uint8(x)
 
 
 def landmark_loss(points: Tensor, reference: Tensor, threshold: float = 3.0) -> Tensor:

@@ -86,10 +86,6 @@ def damage(real: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return out
 
 
-def _to_unit(batch: torch.Tensor) -> torch.Tensor:
-    return batch.float().div(127.5).sub(1)
-
-
 def train(
     images: np.ndarray,
     out_dir: str | os.PathLike,
@@ -128,7 +124,7 @@ def train(
         data_gen.set_state(state["data_rng"])
         torch.set_rng_state(state["torch_rng"])
         step = int(state["step"])
-    data = torch.from_numpy(images).permute(0, 3, 1, 2).to(device)
+    data = torch.from_numpy(images).permute(0, 3, 1, 2).to(device)  # uint8 on the device: 4x smaller
     n_damaged = round(config.damaged_negatives * config.batch_size)
     log_path = out / "log.csv"
     new_log = not log_path.is_file() or step == 0
@@ -140,7 +136,7 @@ def train(
         g.train(), d.train()
         while step < config.steps:
             idx = torch.randint(0, len(data), (config.batch_size,), generator=data_gen).to(device)
-            real = _to_unit(data[idx])
+            real = data[idx].float().div(127.5).sub(1)  # uint8 -> [-1, 1], as viz.from_uint8
             z = sample_z(config.batch_size, config.z_dim, data_gen).to(device)
             d_only = step < config.d_only_steps
             with torch.set_grad_enabled(not d_only):
