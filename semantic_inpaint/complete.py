@@ -12,10 +12,12 @@ from torch import Tensor
 
 from semantic_inpaint.blend import overlay, poisson_blend
 from semantic_inpaint.config import SearchConfig, get_preset
+from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.io import as_images, as_masks, to_pil
 from semantic_inpaint.losses.landmarks import LandmarkDetector
 from semantic_inpaint.models.dcgan import Discriminator, Generator, freeze
-from semantic_inpaint.models.weights import Pretrained, default_device, load_pretrained
+from semantic_inpaint.models.landmarks import LandmarkNet
+from semantic_inpaint.models.weights import Pretrained, default_device, load_landmark_net, load_pretrained
 from semantic_inpaint.search import LossHistory, LossTerms, search
 
 
@@ -54,7 +56,10 @@ class Completion:
     def without_landmark_ranking(self) -> Completion:
         """The result `yeh2017` gives for the same search: the hard landmark loss has no gradient,
         so the z trajectory is the same with or without it, and only the choice of the best
-        candidate (and so the output) changes. Ranks by lambda_1 (context + prior) instead."""
+        candidate (and so the output) changes. Ranks by lambda_1 (context + prior) instead.
+        Not for 'soft': that loss steers z, so yeh2017 needs a search of its own."""
+        if self.config.loss.landmark == "soft":
+            raise ValueError("the soft landmark loss changed the z trajectory: run preset='yeh2017' to compare, not a re-ranking")
         total = self.config.loss.weight * (self.losses.context + self.losses.prior)
         best = total.argmin(dim=1)
         config = self.config.with_overrides(landmark="none", landmark_every=0)
@@ -88,6 +93,11 @@ def _cached_pretrained(device: str) -> Pretrained:
     return load_pretrained(device=device)
 
 
+@functools.lru_cache(maxsize=2)
+def _cached_landmark_net(device: str) -> LandmarkNet:
+    return load_landmark_net(device=device)
+
+
 def complete(
     image: object,
     mask: object,
@@ -95,7 +105,7 @@ def complete(
     *,
     models: Pretrained | tuple[Generator, Discriminator] | None = None,
     device: str | torch.device | None = None,
-    landmark_model: str | os.PathLike | LandmarkDetector | None = None,
+    landmark_model: str | os.PathLike | LandmarkDetector | LandmarkNet | None = None,
     progress: bool | None = None,
     **overrides: object,
 ) -> Completion:
@@ -107,13 +117,16 @@ def complete(
         PIL image (white = known; see masks.from_image for white-hole files), an array or a
         tensor (H, W), (N, H, W) or (N, 1, H, W); one mask for all images or one each.
     preset: 'thesis' (context + prior + hard dlib landmark loss), 'yeh2017' (context + prior),
-        or a SearchConfig. `overrides` replace its fields by name: iterations, candidates, lr,
-        betas, seed, blend ('overlay' or 'poisson'), window, prior_weight, weight, landmark,
-        landmark_threshold, landmark_every.
+        'structure' (context + prior + soft landmark loss), or a SearchConfig. `overrides`
+        replace its fields by name: iterations, candidates, lr, betas, seed, blend ('overlay'
+        or 'poisson'), window, prior_weight, weight, landmark ('hard', 'soft', 'none'),
+        landmark_threshold, landmark_tau, landmark_every.
     models: (generator, discriminator) to use instead of the shipped pretrained ones; they are
         frozen in place (eval mode, no weight gradients), as the method requires.
     device: where to search; default CUDA when available, else CPU.
-    landmark_model: a dlib 68-point model file or LandmarkDetector (default: the installed one).
+    landmark_model: for 'hard', a dlib 68-point model file or a LandmarkDetector (default: the
+        installed one; `LandmarkDetector(workers=2)` runs dlib in 2 processes); for 'soft', a
+        LandmarkNet (default: the shipped one, frozen in place).
     progress: show a progress bar (default: only in interactive runs).
     """
     config = get_preset(preset).with_overrides(**overrides)
@@ -126,12 +139,21 @@ def complete(
     # Frozen: batch norm on running statistics, and no weight gradients, which would double
     # the backward pass's work for nothing.
     g, d = freeze(g.to(device)), freeze(d.to(device))
-    detector = None
+    detector, net = None, None
     if config.loss.landmark == "hard":
+        if isinstance(landmark_model, LandmarkNet):
+            raise InpaintInputError("landmark='hard' runs dlib: pass a dlib model path or LandmarkDetector, not a LandmarkNet")
         detector = landmark_model if isinstance(landmark_model, LandmarkDetector) else LandmarkDetector(landmark_model)
+    elif config.loss.landmark == "soft":
+        if landmark_model is None:
+            net = _cached_landmark_net(str(device))
+        elif isinstance(landmark_model, LandmarkNet):
+            net = freeze(landmark_model.to(device))
+        else:
+            raise InpaintInputError(f"landmark='soft' needs a LandmarkNet (or None for the shipped one), got {type(landmark_model).__name__}")
 
     with torch.enable_grad():  # the search needs autograd even if the caller runs under no_grad
-        result = search(g, d, (x * 2 - 1).to(device), m.to(device), config, detector, progress)
+        result = search(g, d, (x * 2 - 1).to(device), m.to(device), config, detector, progress, landmark_net=net)
 
     candidates = ((result.candidates.cpu() + 1) / 2).clamp(0, 1)
     best = result.best.cpu()

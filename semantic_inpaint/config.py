@@ -2,6 +2,8 @@
 
 `thesis`  context + prior + hard dlib landmark loss (eqs. 15-20), K = 64, 1000 Adam steps.
 `yeh2017` context + prior only: Yeh et al. 2017, "Semantic Image Inpainting" (SI in the tables).
+`structure` context + prior + the soft landmark loss (the project's extension): a CNN distilled
+          from dlib and a sigmoid threshold, so the landmark term steers z.
 Override any field: `complete(img, mask, preset="thesis", iterations=200, seed=3)`, or
 `dataclasses.replace(THESIS, ...)`.
 """
@@ -13,7 +15,7 @@ from typing import Literal
 
 from semantic_inpaint.errors import InpaintInputError
 
-Landmark = Literal["none", "hard"]
+Landmark = Literal["none", "hard", "soft"]
 Blend = Literal["overlay", "poisson"]
 
 
@@ -24,15 +26,18 @@ class LossConfig:
     window: int = 7  # eq. 15: side of the importance-weight window N(i)
     prior_weight: float = 0.003  # eq. 19: lambda
     weight: float = 1.0  # eq. 20: lambda_1, the common weight
-    landmark: Landmark = "hard"  # eqs. 17-18 with dlib; 'none' for Yeh et al.
+    landmark: Landmark = "hard"  # eqs. 17-18: 'hard' dlib (thesis), 'soft' distilled CNN (ours), 'none' (Yeh et al.)
     landmark_threshold: float = 3.0  # eqs. 17-18: px off before a coordinate costs 0.5
+    landmark_tau: float = 1.0  # 'soft' only: width (px) of the sigmoid that replaces the step
     landmark_every: int = 0  # also report L_d every this many steps (0: only at the end, for ranking)
 
     def __post_init__(self) -> None:
         if self.window < 1 or self.window % 2 == 0:
             raise InpaintInputError(f"window must be a positive odd number (a centred window), got {self.window}")
-        if self.landmark not in ("none", "hard"):
-            raise InpaintInputError(f"landmark must be 'none' or 'hard', got {self.landmark!r}")
+        if self.landmark not in ("none", "hard", "soft"):
+            raise InpaintInputError(f"landmark must be 'none', 'hard' or 'soft', got {self.landmark!r}")
+        if not self.landmark_tau > 0:
+            raise InpaintInputError(f"landmark_tau must be > 0 px, got {self.landmark_tau}")
         if self.landmark_every < 0:
             raise InpaintInputError(f"landmark_every must be >= 0 (0 = only at the end), got {self.landmark_every}")
 
@@ -72,7 +77,8 @@ class SearchConfig:
 
 THESIS = SearchConfig()
 YEH2017 = SearchConfig(loss=LossConfig(landmark="none"))
-PRESETS: dict[str, SearchConfig] = {"thesis": THESIS, "yeh2017": YEH2017}
+STRUCTURE = SearchConfig(loss=LossConfig(landmark="soft"))
+PRESETS: dict[str, SearchConfig] = {"thesis": THESIS, "yeh2017": YEH2017, "structure": STRUCTURE}
 
 
 def get_preset(preset: str | SearchConfig) -> SearchConfig:

@@ -5,7 +5,8 @@ minimises lambda_1 (L_c + L_p) summed over candidates; the candidates do not int
 D are frozen, in eval mode), so summing gives each z its own gradient, and Adam's per-element
 update keeps them independent. The hard landmark loss L_d has no gradient, so it cannot change
 the z trajectory: it is computed on the final candidates to rank them (eq. 20) and, if asked,
-every `landmark_every` steps for the record. This module does no I/O and no printing.
+every `landmark_every` steps for the record. The soft landmark loss (losses.soft_landmarks) is
+differentiable and joins the objective at every step. This module does no I/O and no printing.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from semantic_inpaint.config import SearchConfig
 from semantic_inpaint.losses.context import context_loss, importance_weights
 from semantic_inpaint.losses.landmarks import LandmarkDetector, landmark_loss, masked_frames
 from semantic_inpaint.losses.prior import prior_loss
+from semantic_inpaint.losses.soft_landmarks import masked_points, soft_landmark_loss
 from semantic_inpaint.models.dcgan import Discriminator, Generator, sample_z
+from semantic_inpaint.models.landmarks import LandmarkNet
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,8 @@ class LossTerms:
 @dataclass(frozen=True)
 class LossHistory:
     """Loss terms along the search. context, prior: (T, N, K), at z before step t.
-    landmark: (R, N, K) at the steps in landmark_steps (empty unless landmark_every > 0)."""
+    landmark: (R, N, K) at the steps in landmark_steps: every step for 'soft'; for 'hard' every
+    landmark_every steps (empty if 0)."""
 
     context: Tensor
     prior: Tensor
@@ -70,19 +74,23 @@ def search(
     detector: LandmarkDetector | None = None,
     progress: bool | None = None,
     weights: Tensor | None = None,
+    landmark_net: LandmarkNet | None = None,
 ) -> SearchResult:
     """Search z for `image` (N, 3, H, W) in [-1, 1] with `mask` (N, 1, H, W), 1 = known.
 
-    G and D must be frozen (see models.freeze). `detector` is required when
-    config.loss.landmark == 'hard'. `progress`: None shows a bar only in interactive runs.
+    G and D (and `landmark_net`) must be frozen (see models.freeze). `detector` is required
+    when config.loss.landmark == 'hard', `landmark_net` when it is 'soft'. `progress`: None
+    shows a bar only in interactive runs.
     `weights` (N, 1, H, W) replaces the importance weights of eq. 15, e.g. all ones to
     project a whole image into G's range.
     """
     lc_cfg = config.loss
     n, k, device = image.shape[0], config.candidates, image.device
-    use_landmarks = lc_cfg.landmark == "hard"
+    use_landmarks, soft = lc_cfg.landmark == "hard", lc_cfg.landmark == "soft"
     if use_landmarks and detector is None:
         raise ValueError("config.loss.landmark == 'hard' needs a LandmarkDetector")
+    if soft and landmark_net is None:
+        raise ValueError("config.loss.landmark == 'soft' needs a LandmarkNet")
 
     # Draw z on the CPU from the seed, so the start is the same on every device.
     z0 = sample_z(n * k, generator.z_dim, torch.Generator().manual_seed(config.seed))
@@ -95,37 +103,57 @@ def search(
         ref_points = detector(masked_frames(image, mask))
         detector.check_readable(ref_points)
         reference = torch.from_numpy(ref_points)
+    elif soft:
+        with torch.no_grad():
+            reference = masked_points(landmark_net, image, mask)[:, None]  # (N, 1, 68, 2)
+    mask_k = mask.repeat_interleave(k, 0) if soft else None
 
-    def evaluate(zz: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    def evaluate(zz: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
         x = generator(zz.flatten(0, 1)).view(n, k, *image.shape[1:])
-        return x, context_loss(x, image, weights), prior_loss(discriminator(x.flatten(0, 1)).view(n, k), lc_cfg.prior_weight)
+        lc = context_loss(x, image, weights)
+        lp = prior_loss(discriminator(x.flatten(0, 1)).view(n, k), lc_cfg.prior_weight)
+        ld = None
+        if soft:
+            points = masked_points(landmark_net, x.flatten(0, 1), mask_k).view(n, k, 68, 2)
+            ld = soft_landmark_loss(points, reference, lc_cfg.landmark_threshold, lc_cfg.landmark_tau)
+        return x, lc, lp, ld
 
     steps = config.iterations
     hist_c = torch.empty(steps, n, k, device=device)
     hist_p = torch.empty(steps, n, k, device=device)
     hist_l, landmark_steps = [], []
+    hist_soft = torch.empty(steps if soft else 0, n, k, device=device)
     for t in tqdm(range(steps), disable=None if progress is None else not progress, desc="search", leave=False):
-        x, lc, lp = evaluate(z)
-        loss = lc_cfg.weight * (lc + lp).sum()
+        x, lc, lp, ld = evaluate(z)
+        loss = lc_cfg.weight * (lc + lp + (ld if soft else 0)).sum()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         with torch.no_grad():
             z.clamp_(-1, 1)
             hist_c[t], hist_p[t] = lc, lp  # stays on the device: no host sync per step
+            if soft:
+                hist_soft[t] = ld
             if use_landmarks and lc_cfg.landmark_every and t % lc_cfg.landmark_every == 0:
                 hist_l.append(_landmark_terms(x, mask, reference, detector, lc_cfg.landmark_threshold))
                 landmark_steps.append(t)
 
     with torch.no_grad():
         z = z.detach()
-        x, lc, lp = evaluate(z)
-        ld = _landmark_terms(x, mask, reference, detector, lc_cfg.landmark_threshold) if use_landmarks else torch.zeros_like(lc)
+        x, lc, lp, ld = evaluate(z)
+        if use_landmarks:
+            ld = _landmark_terms(x, mask, reference, detector, lc_cfg.landmark_threshold)
+        elif not soft:
+            ld = torch.zeros_like(lc)
         total = lc_cfg.weight * (lc + lp + ld)
+    if soft:
+        hist_landmark, landmark_steps = hist_soft, list(range(steps))
+    else:
+        hist_landmark = torch.stack(hist_l) if hist_l else torch.empty(0, n, k, device=device)
     return SearchResult(
         z=z,
         candidates=x,
         losses=LossTerms(lc, lp, ld, total),
         best=total.argmin(dim=1),
-        history=LossHistory(hist_c, hist_p, torch.stack(hist_l) if hist_l else torch.empty(0, n, k, device=device), landmark_steps),
+        history=LossHistory(hist_c, hist_p, hist_landmark, landmark_steps),
     )

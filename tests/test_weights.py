@@ -221,8 +221,8 @@ def _resave(path: Path, module: torch.nn.Module, metadata: dict[str, str]) -> No
         ({"arch": "generator", "z_dim": "100", "width": "-3"}, r"bad generator metadata"),
         ({"arch": "generator", "width": "8"}, r"bad generator metadata.*z_dim"),
         ({"arch": "discriminator", "width": "8"}, r"does not fit a discriminator"),
-        ({"arch": "resnet"}, r"no DCGAN architecture.*save_weights"),
-        ({}, r"no DCGAN architecture.*save_weights"),
+        ({"arch": "resnet"}, r"no known architecture.*save_weights"),
+        ({}, r"no known architecture.*save_weights"),
     ],
     ids=["width16", "z_dim", "width_text", "width_negative", "no_z_dim", "wrong_arch", "unknown_arch", "none"],
 )

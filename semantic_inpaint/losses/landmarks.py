@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import multiprocessing
 import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -67,28 +70,61 @@ def _predictor(path: str):
         raise LandmarkError(f"dlib cannot load {path} ({e}); is it a complete {MODEL_FILE}?") from None
 
 
+def _detect(predict, frames: np.ndarray) -> np.ndarray:
+    import dlib
+
+    h, w = frames.shape[1:3]
+    box = dlib.rectangle(0, 0, w - 1, h - 1)
+    out = np.empty((len(frames), 68, 2))
+    for i, frame in enumerate(frames):
+        out[i] = [(p.x, p.y) for p in predict(np.ascontiguousarray(frame), box).parts()]
+    return out
+
+
+_worker_predict = None  # the predictor inside a pool worker, loaded once by _init_worker
+
+
+def _init_worker(path: str) -> None:
+    global _worker_predict
+    _worker_predict = _predictor(path)
+
+
+def _detect_in_worker(frames: np.ndarray) -> np.ndarray:
+    return _detect(_worker_predict, frames)
+
+
 class LandmarkDetector:
     """dlib's 68 points for uint8 (B, H, W, 3) RGB frames, the whole frame as the face box.
 
-    Returns float64 (B, 68, 2) arrays of (x, y) in pixels.
+    Returns float64 (B, 68, 2) arrays of (x, y) in pixels. `workers` > 1 splits a batch over
+    that many processes (dlib holds the GIL, so threads do not help: measured in
+    benchmarks/bench_landmarks.py); the pool starts on first use and lives with the detector.
     """
 
-    def __init__(self, model_path: str | os.PathLike | None = None) -> None:
+    def __init__(self, model_path: str | os.PathLike | None = None, workers: int = 1) -> None:
         self.model_path = dlib_model_path(model_path)
         self._predict = _predictor(str(self.model_path))
+        self.workers = max(1, int(workers))
+        self._pool: ProcessPoolExecutor | None = None
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
-        import dlib
-
         if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
             raise LandmarkError(f"landmark detection takes uint8 (B, H, W, 3) frames, got {frames.dtype} {frames.shape}")
-        h, w = frames.shape[1:3]
-        box = dlib.rectangle(0, 0, w - 1, h - 1)
-        out = np.empty((len(frames), 68, 2))
-        for i, frame in enumerate(frames):
-            shape = self._predict(np.ascontiguousarray(frame), box)
-            out[i] = [(p.x, p.y) for p in shape.parts()]
-        return out
+        if self.workers == 1 or len(frames) < 2 * self.workers:
+            return _detect(self._predict, frames)
+        if self._pool is None:
+            # fork on Linux: the workers share the loaded 100 MB model and need no
+            # `if __name__ == "__main__"` guard in the user's script; they only run dlib and
+            # numpy, never torch, whose thread pools do not survive a fork. spawn elsewhere.
+            ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+            self._pool = ProcessPoolExecutor(self.workers, ctx, initializer=_init_worker, initargs=(str(self.model_path),))
+        return np.concatenate(list(self._pool.map(_detect_in_worker, np.array_split(frames, self.workers))))
+
+    def close(self) -> None:
+        """Stop the worker processes (also done at interpreter exit)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     @functools.cached_property
     def blank(self) -> np.ndarray:

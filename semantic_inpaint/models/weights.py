@@ -1,7 +1,7 @@
 """Weights as safetensors (no pickle), checked against the sha256 in a manifest.
 
-`pretrained/` holds `generator.safetensors`, `discriminator.safetensors` and `manifest.json`
-(sha256 and architecture of each). In a source checkout it sits beside the package; a wheel
+`pretrained/` holds `generator.safetensors`, `discriminator.safetensors`, `landmarks.safetensors`
+(the soft landmark loss's net) and `manifest.json` (sha256 and architecture of each). In a source checkout it sits beside the package; a wheel
 carries it inside the package as `semantic_inpaint/pretrained`.
 """
 
@@ -20,10 +20,12 @@ from torch import nn
 
 from semantic_inpaint.errors import WeightsError
 from semantic_inpaint.models.dcgan import Discriminator, Generator, freeze
+from semantic_inpaint.models.landmarks import LandmarkNet
 
 ENV_VAR = "SEMANTIC_INPAINT_PRETRAINED"
 MANIFEST = "manifest.json"
-FILES = {"generator": "generator.safetensors", "discriminator": "discriminator.safetensors"}
+FILES = {"generator": "generator.safetensors", "discriminator": "discriminator.safetensors", "landmarks": "landmarks.safetensors"}
+ARCHS = {"generator": Generator, "discriminator": Discriminator, "landmarks": LandmarkNet}
 
 
 class Pretrained(NamedTuple):
@@ -44,7 +46,9 @@ def _architecture(module: nn.Module) -> dict[str, str]:
         return {"arch": "generator", "z_dim": str(module.z_dim), "width": str(module.width)}
     if isinstance(module, Discriminator):
         return {"arch": "discriminator", "width": str(module.width)}
-    raise TypeError(f"expected a Generator or Discriminator, got {type(module).__name__}")
+    if isinstance(module, LandmarkNet):
+        return {"arch": "landmarks", "width": str(module.width)}
+    raise TypeError(f"expected a Generator, Discriminator or LandmarkNet, got {type(module).__name__}")
 
 
 def save_weights(module: nn.Module, path: str | os.PathLike) -> str:
@@ -56,7 +60,7 @@ def save_weights(module: nn.Module, path: str | os.PathLike) -> str:
 
 
 def load_weights(path: str | os.PathLike, expected_sha256: str | None = None) -> nn.Module:
-    """Build the Generator or Discriminator a safetensors file describes and load it."""
+    """Build the Generator, Discriminator or LandmarkNet a safetensors file describes and load it."""
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"weight file not found: {path}. Pass the right path, or restore it with `git checkout -- {path}`.")
@@ -74,15 +78,15 @@ def load_weights(path: str | os.PathLike, expected_sha256: str | None = None) ->
     except (SafetensorError, OSError, ValueError) as e:
         raise WeightsError(f"{path} is not a readable safetensors file ({e}). Restore or re-export it.") from None
     arch = meta.get("arch")
-    if arch not in ("generator", "discriminator"):
-        raise WeightsError(f"{path} has no DCGAN architecture in its metadata (arch={arch!r}); save it with save_weights().")
+    if arch not in ARCHS:
+        raise WeightsError(f"{path} has no known architecture in its metadata (arch={arch!r}); save it with save_weights().")
     try:
         sizes = {k: int(meta[k]) for k in (("z_dim", "width") if arch == "generator" else ("width",))}
         if min(sizes.values()) < 1:
             raise ValueError("sizes must be >= 1")
     except (KeyError, ValueError) as e:
         raise WeightsError(f"{path} has bad {arch} metadata {meta} ({e!r}); save it with save_weights().") from None
-    module: nn.Module = Generator(**sizes) if arch == "generator" else Discriminator(**sizes)
+    module: nn.Module = ARCHS[arch](**sizes)
     try:
         module.load_state_dict(state)
     except RuntimeError as e:
@@ -139,6 +143,35 @@ def load_pretrained(path: str | os.PathLike | None = None, device: str | torch.d
         raise WeightsError(f"{folder / MANIFEST} lists the networks the wrong way round.")
     device = torch.device(device) if device is not None else default_device()
     return Pretrained(freeze(g.to(device)), freeze(d.to(device)))
+
+
+def add_to_manifest(folder: str | os.PathLike, name: str, module: nn.Module, **info: object) -> dict:
+    """Save `module` as FILES[name] in `folder` and record it (sha256, architecture, `info`) in
+    the existing manifest, leaving the other entries as they are."""
+    folder = Path(folder)
+    manifest = json.loads((folder / MANIFEST).read_text())
+    digest = save_weights(module, folder / FILES[name])
+    manifest["files"][name] = {"file": FILES[name], "sha256": digest, **_architecture(module), **info}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def load_landmark_net(path: str | os.PathLike | None = None, device: str | torch.device | None = None) -> LandmarkNet:
+    """The shipped landmark net of the soft landmark loss, sha256-checked, frozen, on `device`."""
+    folder = pretrained_dir(path)
+    try:
+        entry = json.loads((folder / MANIFEST).read_text())["files"]["landmarks"]
+        file, digest = entry["file"], entry["sha256"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise WeightsError(
+            f"{folder / MANIFEST} lists no landmark net ({e!r}); the 'soft' landmark loss needs one: "
+            "restore the shipped pretrained/ folder, or train one with `semantic-inpaint train-landmarks`."
+        ) from None
+    net = load_weights(folder / file, digest)
+    if not isinstance(net, LandmarkNet):
+        raise WeightsError(f"{folder / file} is a {type(net).__name__}, not the landmark net.")
+    device = torch.device(device) if device is not None else default_device()
+    return freeze(net.to(device))
 
 
 def default_device() -> torch.device:
