@@ -56,3 +56,13 @@ def test_flat_images_are_unreadable(colour):
     pts = det(np.full((1, 64, 64, 3), colour, np.uint8))
     with pytest.raises(Exception, match="could not read a face"):
         det.check_readable(pts)
+
+
+def test_process_pool_gives_the_serial_answer(faces):
+    frames = np.concatenate([faces, faces[:, :, ::-1]])  # 8 frames: enough to split over 2 workers
+    pooled = LandmarkDetector(workers=2)
+    try:
+        np.testing.assert_array_equal(pooled(frames), LandmarkDetector()(frames))
+        assert pooled._pool is not None  # the pool really ran
+    finally:
+        pooled.close()
