@@ -52,6 +52,10 @@ class SearchConfig:
     betas: tuple[float, float] = (0.9, 0.999)
     seed: int = 0  # z's initialisation; the same seed gives the same output on the same device
     blend: Blend = "overlay"  # 'poisson': Pérez et al. 2003, as Yeh et al.; the thesis skipped it
+    # Early stopping (ours; off in every preset): stop once no candidate's loss has improved by
+    # more than `min_improvement` (relative) over the last `patience` steps. 0 = run all steps.
+    patience: int = 0
+    min_improvement: float = 1e-3
     loss: LossConfig = field(default_factory=LossConfig)
 
     def __post_init__(self) -> None:
@@ -61,6 +65,8 @@ class SearchConfig:
             raise InpaintInputError(f"candidates must be >= 1, got {self.candidates}")
         if not self.lr > 0:
             raise InpaintInputError(f"lr must be > 0, got {self.lr}")
+        if self.patience < 0 or not self.min_improvement >= 0:
+            raise InpaintInputError(f"patience must be >= 0 (0 = off) and min_improvement >= 0, got {self.patience}, {self.min_improvement}")
         if self.blend not in ("overlay", "poisson"):
             raise InpaintInputError(f"blend must be 'overlay' or 'poisson', got {self.blend!r}")
 

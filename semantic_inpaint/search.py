@@ -6,7 +6,9 @@ D are frozen, in eval mode), so summing gives each z its own gradient, and Adam'
 update keeps them independent. The hard landmark loss L_d has no gradient, so it cannot change
 the z trajectory: it is computed on the final candidates to rank them (eq. 20) and, if asked,
 every `landmark_every` steps for the record. The soft landmark loss (losses.soft_landmarks) is
-differentiable and joins the objective at every step. This module does no I/O and no printing.
+differentiable and joins the objective at every step. With `patience` > 0 the search stops early
+once no candidate improves; it checks once per `patience` steps, so the loop has no per-step
+host-device synchronisation. This module does no I/O and no printing.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ class LossTerms:
 
 @dataclass(frozen=True)
 class LossHistory:
-    """Loss terms along the search. context, prior: (T, N, K), at z before step t.
+    """Loss terms along the search. context, prior: (T, N, K), at z before step t (T < the
+    configured iterations if the search stopped early).
     landmark: (R, N, K) at the steps in landmark_steps: every step for 'soft'; for 'hard' every
     landmark_every steps (empty if 0)."""
 
@@ -123,9 +126,13 @@ def search(
     hist_p = torch.empty(steps, n, k, device=device)
     hist_l, landmark_steps = [], []
     hist_soft = torch.empty(steps if soft else 0, n, k, device=device)
+    best = torch.full((n, k), float("inf"), device=device)  # each candidate's lowest loss so far
+    best_at_check = best.clone()
+    ran = steps
     for t in tqdm(range(steps), disable=None if progress is None else not progress, desc="search", leave=False):
         x, lc, lp, ld = evaluate(z)
-        loss = lc_cfg.weight * (lc + lp + (ld if soft else 0)).sum()
+        per_candidate = lc_cfg.weight * (lc + lp + (ld if soft else 0))
+        loss = per_candidate.sum()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -137,6 +144,16 @@ def search(
             if use_landmarks and lc_cfg.landmark_every and t % lc_cfg.landmark_every == 0:
                 hist_l.append(_landmark_terms(x, mask, reference, detector, lc_cfg.landmark_threshold))
                 landmark_steps.append(t)
+            if config.patience:
+                torch.minimum(best, per_candidate, out=best)
+                if (t + 1) % config.patience == 0:
+                    # One host sync per `patience` steps: has any candidate improved enough
+                    # since the last check? (The first check only sets the mark.)
+                    improved = best < best_at_check - config.min_improvement * best_at_check.abs()
+                    if t + 1 > config.patience and not improved.any():
+                        ran = t + 1
+                        break
+                    best_at_check.copy_(best)
 
     with torch.no_grad():
         z = z.detach()
@@ -147,7 +164,7 @@ def search(
             ld = torch.zeros_like(lc)
         total = lc_cfg.weight * (lc + lp + ld)
     if soft:
-        hist_landmark, landmark_steps = hist_soft, list(range(steps))
+        hist_landmark, landmark_steps = hist_soft[:ran], list(range(ran))
     else:
         hist_landmark = torch.stack(hist_l) if hist_l else torch.empty(0, n, k, device=device)
     return SearchResult(
@@ -155,5 +172,5 @@ def search(
         candidates=x,
         losses=LossTerms(lc, lp, ld, total),
         best=total.argmin(dim=1),
-        history=LossHistory(hist_c, hist_p, hist_landmark, landmark_steps),
+        history=LossHistory(hist_c[:ran], hist_p[:ran], hist_landmark, landmark_steps),
     )

@@ -72,3 +72,19 @@ def test_hard_landmark_needs_a_detector(tiny_models, faces):
     y = torch.zeros(1, 3, 64, 64)
     with pytest.raises(ValueError, match="LandmarkDetector"):
         search(g, d, y, torch.ones(1, 1, 64, 64), THESIS.with_overrides(iterations=1), None)
+
+
+def test_early_stopping_stops_on_the_trajectory(tiny_models, faces):
+    base = YEH2017.with_overrides(iterations=40, candidates=4)
+    # A relative improvement of 100 % per window is impossible: the check at step 5 sets the
+    # mark, the one at step 10 stops.
+    stopped = run(tiny_models, faces, "cpu", base.with_overrides(patience=5, min_improvement=1.0))
+    assert stopped.history.context.shape[0] == 10
+    ten = run(tiny_models, faces, "cpu", base.with_overrides(iterations=10))
+    torch.testing.assert_close(stopped.z, ten.z, rtol=0, atol=0)  # the same path, cut at step 10
+    full = run(tiny_models, faces, "cpu", base.with_overrides(patience=5, min_improvement=0.0))
+    assert full.history.context.shape[0] == 40  # still improving: never stopped
+
+
+def test_early_stopping_is_off_in_the_presets():
+    assert THESIS.patience == 0 and YEH2017.patience == 0
