@@ -12,6 +12,7 @@ from pathlib import Path
 from torch import Tensor
 
 from semantic_inpaint import PRESETS, Completion, InpaintInputError, LandmarkError, WeightsError, complete, load_image, load_pretrained, masks
+from semantic_inpaint.baselines import BASELINES
 from semantic_inpaint.models.weights import default_device
 
 EXAMPLE_FACE = "examples/face.png"  # inside the package: a held-out synthetic face (teacher id 1000000)
@@ -132,19 +133,24 @@ def _demo(args: argparse.Namespace) -> None:
 
 def _evaluate(args: argparse.Namespace) -> None:
     from semantic_inpaint.data import load_images
-    from semantic_inpaint.evaluate import evaluate
+    from semantic_inpaint.evaluate import check_methods, evaluate
 
     device = _device(args)
+    # Names checked before anything is loaded; --nn-data stands in for the library it names.
+    methods = check_methods(args.methods.split(","), library=args.nn_data)
+    library = load_images(args.nn_data, n=args.nn_n, cache_dir=args.cache)[: args.nn_n] if "nearest" in methods else None
     images = load_images(args.data, n=args.n, cache_dir=args.cache)[: args.n]
-    models = load_pretrained(args.weights, device)
+    # The baselines need no GAN: load the weights only for the GAN methods.
+    models = load_pretrained(args.weights, device) if any(m in PRESETS for m in methods) else None
     start = time.perf_counter()
     evaluate(
         images,
         args.out,
         masks=args.masks.split(","),
-        methods=args.methods.split(","),
+        methods=methods,
         models=models,
         batch_size=args.batch_size,
+        library=library,
         device=device,
         **_overrides(args, ("iterations", "candidates", "seed")),
     )
@@ -225,8 +231,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data", default="synthetic-holdout", help="'synthetic-holdout', 'celeba-test:DIR' or a folder of aligned faces")
     e.add_argument("--n", type=int, default=500, help="number of faces (the first n)")
     e.add_argument("--masks", default="centre,left,right,random")
-    e.add_argument("--methods", default="yeh2017,thesis")
-    e.add_argument("--out", required=True, metavar="DIR", help="per_image.csv (resumed from) and results.md")
+    e.add_argument(
+        "--methods",
+        default="yeh2017,thesis",
+        help=f"comma-separated, in any mix: GAN presets ({', '.join(sorted(PRESETS))}) and the baselines of the thesis's "
+        f"figure 6 ({', '.join(BASELINES)}); nearest needs --nn-data (default: yeh2017,thesis)",
+    )
+    e.add_argument("--nn-data", default=None, metavar="DATA", help="the faces 'nearest' fills from: 'synthetic' (train split), 'celeba:DIR' or a folder")
+    e.add_argument("--nn-n", type=int, default=2000, help="how many --nn-data faces (the first n)")
+    e.add_argument("--out", required=True, metavar="DIR", help="per_image.csv (resumed from), results.md, images/ and figure_{mask}.png")
     e.add_argument("--batch-size", type=int, default=None, help="images searched together (default: 8 on CUDA, 1 on CPU)")
     e.add_argument("--seed", type=int, default=None)
     e.add_argument("--cache", default="data", help="folder for the rendered synthetic set")

@@ -1,10 +1,22 @@
 """The tables harness: methods x masks on a set of faces, per-image metrics, resumable.
 
-`thesis` and `yeh2017` run one shared search and are ranked two ways (see
-`Completion.without_landmark_ranking`); their `seconds` column is that shared search's time.
-Writes OUT/per_image.csv (one row per image, mask and method; rows already there are not
-recomputed, so an interrupted run resumes) and OUT/results.md (tables laid out like the
-thesis's tables 1 and 2: masks down, methods across, mean and bootstrap 95 % interval).
+Methods are GAN presets (the keys of `config.PRESETS`: `thesis`, `yeh2017`, ...) and the local
+baselines of the thesis's figure 6 (the keys of `baselines.BASELINES`: `tv`, `navier_stokes`,
+`telea`, `biharmonic`, `nearest`), in any mix. Every preset runs its own search, except that
+`thesis` and `yeh2017` share one when both are asked for: the hard landmark loss has no
+gradient, so their z trajectories are the same and only the ranking of the candidates differs
+(`Completion.without_landmark_ranking`); their `seconds` column is that shared search's time.
+`nearest` fills holes from a library of faces (the training set), passed as `library`.
+
+Writes, under OUT:
+- per_image.csv: one row per image, mask and method; rows already there are not recomputed,
+  so an interrupted run resumes;
+- results.md: tables laid out like the thesis's tables 1 and 2 (masks down, methods across,
+  mean and bootstrap 95 % interval);
+- images/{mask}/{column}/{index}.png: every completed image (column = the method), the input
+  with its hole in grey (`input`) and the ground truth (`truth`);
+- figure_{mask}.png: the first images as rows, input | methods | truth as columns, like the
+  thesis's figures 6 and 7, drawn from the saved PNGs (so also after a resumed run).
 Metrics are taken after the overlay of known pixels, on images in [0, 1]: whole image
 (primary, as in the thesis) and hole only (secondary), plus the dlib landmark error.
 """
@@ -19,10 +31,17 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from matplotlib.figure import Figure
+from PIL import Image
+from torch import Tensor
 
 from semantic_inpaint import masks as mask_lib
+from semantic_inpaint.baselines import BASELINES, NEEDS_LIBRARY, inpaint
 from semantic_inpaint.complete import complete
 from semantic_inpaint.config import PRESETS, YEH2017
+from semantic_inpaint.errors import InpaintInputError
+from semantic_inpaint.figures import comparison_figure, save_figure
+from semantic_inpaint.io import as_images, to_pil
 from semantic_inpaint.losses.landmarks import LandmarkDetector
 from semantic_inpaint.metrics import hole, landmark_error, psnr, ssim
 from semantic_inpaint.models.dcgan import sample_z
@@ -38,11 +57,76 @@ METRICS = {
     "ssim_hole": "SSIM, hole only",
     "landmark_error": "landmark error (px, dlib, vs ground truth)",
 }
+# Presets that may share one search: they differ only in the hard landmark loss, which has no gradient.
+SHARED_SEARCH = ("thesis", "yeh2017")
+FIGURE_IMAGES = 8  # rows of figure_{mask}.png: the first images of the set
 
 
 def mask_for(name: str, index: int) -> torch.Tensor:
     """The mask of image `index`: a named mask; 'random' is seeded by the image index."""
     return mask_lib.named(name, seed=index)
+
+
+def check_methods(methods: Sequence[str], library: object = None) -> list[str]:
+    """`methods` without repeats, each checked: a GAN preset (a key of `config.PRESETS`) or a
+    baseline (a key of `baselines.BASELINES`); `nearest` needs a `library` of faces."""
+    methods = list(dict.fromkeys(methods))
+    unknown = [m for m in methods if m not in PRESETS and m not in BASELINES]
+    if unknown:
+        raise InpaintInputError(f"unknown method(s) {unknown}; GAN presets: {sorted(PRESETS)}; baselines: {sorted(BASELINES)}")
+    if library is None and NEEDS_LIBRARY & set(methods):
+        raise InpaintInputError(
+            "method 'nearest' fills each hole from the nearest face of a library (the training set) and none was given: "
+            "pass library=load_images('synthetic', n=2000) (or 'celeba:DIR'); on the command line, --nn-data synthetic --nn-n 2000"
+        )
+    return methods
+
+
+def image_path(out_dir: str | os.PathLike, mask: str, column: str, index: int) -> Path:
+    """Where `evaluate` saves a picture: OUT/images/{mask}/{column}/{index}.png, with column a
+    method, 'input' (the hole in grey) or 'truth'."""
+    return Path(out_dir) / "images" / mask / column / f"{index}.png"
+
+
+def _save(path: Path, image: Tensor) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    to_pil(image).save(path)
+
+
+def _runs(methods: list[str], overrides: dict[str, object]) -> list[tuple[str, ...]]:
+    """The computations behind `methods`, in order: one tuple of methods per search or baseline.
+    `thesis` and `yeh2017` share one search when both are asked for, unless an override gives
+    the thesis a landmark loss with a gradient (then the two trajectories differ)."""
+    shared = [m for m in methods if m in SHARED_SEARCH]
+    if len(shared) < 2 or PRESETS["thesis"].with_overrides(**overrides).loss.landmark not in ("hard", "none"):
+        return [(m,) for m in methods]
+    return [tuple(shared) if m == shared[0] else (m,) for m in methods if m != shared[1]]
+
+
+def _complete(
+    run: tuple[str, ...],
+    x: Tensor,
+    m: Tensor,
+    models: Pretrained | None,
+    device: str | torch.device | None,
+    detector: LandmarkDetector,
+    library: object,
+    progress: bool | None,
+    overrides: dict[str, object],
+) -> dict[str, tuple[Tensor, Tensor | None]]:
+    """Each method of `run`: its completed images, and for GAN methods the landmark loss of the
+    chosen candidate (None for baselines, which have none)."""
+    if run[0] in BASELINES:
+        return {run[0]: (inpaint(run[0], x, m, library=library), None)}
+    lead = "thesis" if "thesis" in run else run[0]
+    # dlib goes only to the hard landmark loss; complete() loads other landmark models itself.
+    hard = PRESETS[lead].with_overrides(**overrides).loss.landmark == "hard"
+    r = complete(x, m, preset=lead, models=models, device=device, landmark_model=detector if hard else None, progress=progress, **overrides)
+    completed = {}
+    for method in run:
+        c = r if method == lead else r.without_landmark_ranking()
+        completed[method] = (c.images, c.losses.landmark[torch.arange(len(x)), c.best])
+    return completed
 
 
 def _read_done(path: Path) -> list[dict]:
@@ -60,19 +144,24 @@ def evaluate(
     models: Pretrained | None = None,
     batch_size: int | None = None,
     progress: bool | None = None,
+    library: object = None,
+    device: str | torch.device | None = None,
     **overrides: object,
 ) -> list[dict]:
     """Run every method on every mask for uint8 (N, 64, 64, 3) `images`; returns all rows.
 
-    `overrides` go to every method's preset (e.g. iterations, candidates, device).
-    `batch_size`: images searched together; default 8 on CUDA, 1 on the CPU, where batching
+    methods: GAN presets and baselines, mixed (see the module docstring and `check_methods`).
+    library: the faces `nearest` draws from, e.g. the training set,
+        `semantic_inpaint.data.load_images("synthetic", n=2000)`; required for `nearest`.
+    device: where the GAN methods search (default: CUDA when available); baselines run on the CPU.
+    `overrides` go to every GAN method's preset (e.g. iterations, candidates, seed); the
+    baselines run at their defaults.
+    `batch_size`: images completed together; default 8 on CUDA, 1 on the CPU, where batching
     measured slower per image (docs/performance.md).
     """
+    methods = check_methods(methods, library)
     if batch_size is None:
-        batch_size = 8 if str(overrides.get("device") or default_device()).startswith("cuda") else 1
-    unknown = set(methods) - set(PRESETS)
-    if unknown:
-        raise ValueError(f"unknown method(s) {sorted(unknown)}; available: {sorted(PRESETS)}")
+        batch_size = 8 if str(device or default_device()).startswith("cuda") else 1
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / "per_image.csv"
@@ -86,42 +175,67 @@ def evaluate(
         if new_file:
             writer.writeheader()
         for mask_name in masks:
-            # thesis and yeh2017 share one search (the hard landmark loss has no gradient) and
-            # differ only in the ranking: search once, rank both ways.
-            todo = [i for i in range(len(images)) if any((str(i), mask_name, m) not in done for m in methods)]
-            run_as = "thesis" if "thesis" in methods else methods[0]
-            for start in range(0, len(todo), batch_size):
-                idx = todo[start : start + batch_size]
-                m = torch.stack([mask_for(mask_name, i) for i in idx])[:, None]
-                truth = truth_all[idx]
-                t0 = time.perf_counter()
-                shared = complete(truth, m, preset=run_as, models=models, landmark_model=detector, progress=progress, **overrides)
-                seconds = (time.perf_counter() - t0) / len(idx)
-                for method in methods:
-                    r = shared.without_landmark_ranking() if method == "yeh2017" and run_as == "thesis" else shared
-                    for j, row in enumerate(_score(r, truth, m, detector)):
-                        if (str(idx[j]), mask_name, method) in done:
-                            continue
-                        row = {"image": str(idx[j]), "mask": mask_name, "method": method, "seconds": f"{seconds:.3f}"} | row
-                        writer.writerow(row)
-                        rows.append(row)
-                f.flush()
+            for run in _runs(methods, overrides):
+                todo = [i for i in range(len(images)) if any((str(i), mask_name, m) not in done for m in run)]
+                for start in range(0, len(todo), batch_size):
+                    idx = todo[start : start + batch_size]
+                    m = torch.stack([mask_for(mask_name, i) for i in idx])[:, None]
+                    truth = truth_all[idx]
+                    t0 = time.perf_counter()
+                    completed = _complete(run, truth, m, models, device, detector, library, progress, overrides)
+                    seconds = (time.perf_counter() - t0) / len(idx)
+                    for j, i in enumerate(idx):
+                        _save(image_path(out, mask_name, "input", i), truth[j] * m[j] + 0.5 * (1 - m[j]))
+                        _save(image_path(out, mask_name, "truth", i), truth[j])
+                    for method, (filled, landmark_loss) in completed.items():
+                        for j, row in enumerate(_score(filled, landmark_loss, truth, m, detector)):
+                            if (str(idx[j]), mask_name, method) in done:
+                                continue
+                            # The picture before the row: a row in the CSV means its PNG is on disk.
+                            _save(image_path(out, mask_name, method, idx[j]), filled[j])
+                            row = {"image": str(idx[j]), "mask": mask_name, "method": method, "seconds": f"{seconds:.3f}"} | row
+                            writer.writerow(row)
+                            rows.append(row)
+                    f.flush()
     (out / "results.md").write_text(summarise(rows))
+    for mask_name in masks:
+        save_figure(figure(out, mask_name, methods), out / f"figure_{mask_name}.png")
     return rows
 
 
-def _score(r, truth: torch.Tensor, m: torch.Tensor, detector: LandmarkDetector) -> list[dict]:
-    """Per-image metrics of a Completion against the ground truth, as formatted CSV fields."""
+def _score(images: Tensor, landmark_loss: Tensor | None, truth: Tensor, m: Tensor, detector: LandmarkDetector) -> list[dict]:
+    """Per-image metrics of completed images against the ground truth, as formatted CSV fields.
+    `landmark_loss`: the thesis's L_d of each chosen candidate; baselines have none ('nan')."""
     in_hole = hole(m)
     values = {
-        "psnr": psnr(r.images, truth),
-        "ssim": ssim(r.images, truth),
-        "psnr_hole": psnr(r.images, truth, region=in_hole),
-        "ssim_hole": ssim(r.images, truth, region=in_hole),
-        "landmark_error": landmark_error(r.images, truth, detector),
-        "landmark_loss": r.losses.landmark[torch.arange(len(truth)), r.best],
+        "psnr": psnr(images, truth),
+        "ssim": ssim(images, truth),
+        "psnr_hole": psnr(images, truth, region=in_hole),
+        "ssim_hole": ssim(images, truth, region=in_hole),
+        "landmark_error": landmark_error(images, truth, detector),
+        "landmark_loss": torch.full((len(truth),), float("nan")) if landmark_loss is None else landmark_loss,
     }
     return [{k: f"{float(v[j]):.6f}" for k, v in values.items()} for j in range(len(truth))]
+
+
+def figure(out_dir: str | os.PathLike, mask: str, methods: Sequence[str], n: int = FIGURE_IMAGES) -> Figure:
+    """The comparison for `mask` from the PNGs `evaluate` saved under `out_dir`: the first `n`
+    images saved for that mask as rows, input | each method | ground truth as columns. A
+    picture not on disk (a method not run on that image) is left blank."""
+    saved = image_path(out_dir, mask, "truth", 0).parent.glob("*.png")
+    indices = sorted(int(p.stem) for p in saved)[:n]
+    if not indices:
+        raise InpaintInputError(f"no images saved for mask {mask!r} under {out_dir}: run evaluate() there first")
+
+    def load(column: str, i: int) -> Tensor | None:
+        path = image_path(out_dir, mask, column, i)
+        if not path.is_file():
+            return None
+        with Image.open(path) as picture:
+            return as_images(picture)[0]
+
+    columns = {column: [load(column, i) for i in indices] for column in ["input", *methods, "truth"]}
+    return comparison_figure(columns, row_labels=[f"#{i}" for i in indices], title=f"mask: {mask}")
 
 
 def bootstrap_ci(values: np.ndarray, n_boot: int = 2000, seed: int = 0) -> tuple[float, float]:
@@ -193,4 +307,4 @@ def prior_report(models: Pretrained, real: np.ndarray, seed: int = 0) -> dict[st
     return report
 
 
-__all__ = ["bootstrap_ci", "evaluate", "mask_for", "prior_report", "project", "summarise"]
+__all__ = ["bootstrap_ci", "check_methods", "evaluate", "figure", "image_path", "mask_for", "prior_report", "project", "summarise"]

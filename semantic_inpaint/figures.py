@@ -1,4 +1,5 @@
-"""A one-page picture of a completion: input, mask, all candidates, result, and the search's losses.
+"""Pictures of completions: one completion on a page (input, mask, all candidates, result, and the
+search's losses), and a comparison grid of methods like the thesis's figures 6 and 7.
 
 Built on `matplotlib.figure.Figure` with an Agg canvas, never on pyplot: no global state, no
 display needed, so it works in scripts, on servers and in notebooks (Jupyter shows a Figure
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import torch
@@ -19,10 +21,13 @@ from matplotlib.patches import Rectangle
 from torch import Tensor
 
 from semantic_inpaint.complete import Completion
+from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.viz import image_grid, to_uint8
 
 BEST_COLOUR = "tab:red"
 GRID_PAD = 2  # px between candidates in the grid, as image_grid draws them
+CELL = 1.0  # inches per image in comparison_figure
+HEADER = 0.5  # inches above comparison_figure's grid, for the title and column labels
 
 
 def _show(ax: Axes, picture: Tensor, title: str, **imshow: object) -> None:
@@ -114,6 +119,42 @@ def completion_figure(result: Completion, i: int = 0) -> Figure:
         f"landmark {terms.landmark[i, best]:.4g}, total {terms.total[i, best]:.4g}",
         fontsize=10,
     )
+    return fig
+
+
+def comparison_figure(columns: Mapping[str, Sequence[Tensor | None]], row_labels: Sequence[str] | None = None, title: str = "") -> Figure:
+    """A grid like the thesis's figures 6 and 7: one row per image, one column per entry of
+    `columns`, label -> that column's images, each (3, H, W) in [0, 1] or None (left blank,
+    e.g. a method not run on that image). The usual columns: masked input, methods, truth.
+    The figure is CELL inches per image, plus HEADER inches for `title` and the labels."""
+    lengths = {len(images) for images in columns.values()}
+    if len(lengths) != 1 or 0 in lengths:
+        raise InpaintInputError(f"comparison_figure needs columns of equal, non-zero length, got lengths {sorted(lengths)}")
+    n = lengths.pop()
+    if row_labels is not None and len(row_labels) != n:
+        raise InpaintInputError(f"{len(row_labels)} row labels for {n} rows")
+
+    fig = Figure(figsize=(CELL * len(columns), CELL * n + HEADER), layout="constrained")
+    FigureCanvasAgg(fig)  # the Agg canvas renders without a display
+    axes = fig.subplots(n, len(columns), squeeze=False)
+    for col, (label, images) in enumerate(columns.items()):
+        axes[0, col].set_title(label, fontsize=8)
+        for row, image in enumerate(images):
+            ax = axes[row, col]
+            # Ticks and frame off, but not the axis itself, so that the row label can show.
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.spines[:].set_visible(False)
+            if image is None:
+                ax.set_aspect("equal")  # square like the pictures beside it
+                ax.text(0.5, 0.5, "not saved", ha="center", va="center", fontsize=7, color="0.5", transform=ax.transAxes)
+            else:
+                ax.imshow(image.permute(1, 2, 0).numpy())
+    if row_labels is not None:
+        for row, label in enumerate(row_labels):
+            axes[row, 0].set_ylabel(label, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
     return fig
 
 

@@ -1,11 +1,21 @@
-"""The tables harness: rows, resume, shared search, bootstrap interval, summary layout."""
+"""The tables harness: rows, resume, shared search, mixed GAN and baseline methods, saved
+pictures and figure, bootstrap interval, summary layout; and `semantic-inpaint evaluate`."""
 
 import csv
 
 import numpy as np
 import pytest
+import torch
+from PIL import Image
 
-from semantic_inpaint.evaluate import bootstrap_ci, evaluate, summarise
+from semantic_inpaint import cli, complete, evaluate as harness
+from semantic_inpaint.baselines import inpaint
+from semantic_inpaint.config import PRESETS, YEH2017
+from semantic_inpaint.errors import InpaintInputError
+from semantic_inpaint.evaluate import bootstrap_ci, evaluate, figure, image_path, summarise
+from semantic_inpaint.figures import CELL, HEADER
+from semantic_inpaint.masks import centre
+from semantic_inpaint.metrics import psnr
 
 
 def test_rows_resume_and_tables(tiny_models, faces, tmp_path):
@@ -25,6 +35,102 @@ def test_rows_resume_and_tables(tiny_models, faces, tmp_path):
     for r in more:
         assert 0 <= float(r["ssim"]) <= 1 and float(r["psnr"]) > 0
         assert float(r["landmark_loss"]) == 0 or r["method"] == "thesis"
+
+
+def _spy(monkeypatch) -> list[str]:
+    """Record what evaluate computes: 'complete:PRESET' per search, 'inpaint:NAME' per baseline call."""
+    calls = []
+
+    def completing(*args, preset, **kw):
+        calls.append(f"complete:{preset}")
+        return complete(*args, preset=preset, **kw)
+
+    def inpainting(name, *args, **kw):
+        calls.append(f"inpaint:{name}")
+        return inpaint(name, *args, **kw)
+
+    monkeypatch.setattr(harness, "complete", completing)
+    monkeypatch.setattr(harness, "inpaint", inpainting)
+    return calls
+
+
+def test_mixed_methods_pictures_figure_and_resume(tiny_models, faces, tmp_path, monkeypatch):
+    calls = _spy(monkeypatch)
+    kw = dict(masks=("centre",), models=tiny_models, batch_size=2, iterations=2, candidates=2, progress=False, library=faces[2:])
+    rows = evaluate(faces[:2], tmp_path, methods=("telea", "yeh2017", "nearest"), **kw)
+    assert calls == ["inpaint:telea", "complete:yeh2017", "inpaint:nearest"]
+    assert sorted((r["method"], r["image"]) for r in rows) == [(m, i) for m in ("nearest", "telea", "yeh2017") for i in "01"]
+    for r in rows:
+        assert float(r["seconds"]) >= 0 and 0 <= float(r["ssim"]) <= 1
+        assert (r["landmark_loss"] == "nan") == (r["method"] != "yeh2017")
+    # Every completed picture is saved, with the input (hole in grey) and the truth beside it.
+    telea = (inpaint("telea", faces[:2], "centre") * 255).round().byte().permute(0, 2, 3, 1).numpy()
+    for i in range(2):
+        assert np.array_equal(np.asarray(Image.open(image_path(tmp_path, "centre", "telea", i))), telea[i])
+        assert np.array_equal(np.asarray(Image.open(image_path(tmp_path, "centre", "truth", i))), faces[i])
+        shown = np.asarray(Image.open(image_path(tmp_path, "centre", "input", i)))
+        assert (shown[24, 24] == 128).all() and np.array_equal(shown[0], faces[i, 0])
+    # The figure: 2 image rows; input, 3 methods and truth as columns; save_figure's 120 dpi.
+    assert Image.open(tmp_path / "figure_centre.png").size == (round(5 * CELL * 120), round((2 * CELL + HEADER) * 120))
+
+    # Resumed with one more method: only it is computed; the CSV's rows stay as they were.
+    before = (tmp_path / "per_image.csv").read_text()
+    (tmp_path / "figure_centre.png").unlink()
+    calls.clear()
+    more = evaluate(faces[:2], tmp_path, methods=("telea", "yeh2017", "nearest", "biharmonic"), **kw)
+    assert calls == ["inpaint:biharmonic"] and len(more) == 8
+    assert (tmp_path / "per_image.csv").read_text().startswith(before)
+    # ... and the figure is drawn again from the saved pictures, now with 4 methods.
+    assert Image.open(tmp_path / "figure_centre.png").size == (round(6 * CELL * 120), round((2 * CELL + HEADER) * 120))
+    assert "| mask | telea | yeh2017 | nearest | biharmonic |" in (tmp_path / "results.md").read_text()
+
+
+def test_every_other_preset_runs_its_own_search(tiny_models, faces, tmp_path, monkeypatch):
+    """thesis and yeh2017 share one search; any other preset (here one added for the test) gets
+    its own, with its own settings: its rows are those of complete() with that preset."""
+    monkeypatch.setitem(PRESETS, "yeh_fast", YEH2017.with_overrides(lr=0.2))
+    calls = _spy(monkeypatch)
+    settings = dict(models=tiny_models, iterations=3, candidates=2)
+    rows = evaluate(faces[:1], tmp_path, masks=("centre",), methods=("thesis", "yeh_fast", "yeh2017"), progress=False, **settings)
+    assert calls == ["complete:thesis", "complete:yeh_fast"]
+    alone = complete(faces[:1], "centre", preset="yeh_fast", progress=False, **settings)
+    truth = torch.from_numpy(faces[:1]).permute(0, 3, 1, 2).float() / 255
+    (row,) = [r for r in rows if r["method"] == "yeh_fast"]
+    assert float(row["psnr"]) == pytest.approx(float(psnr(alone.images, truth)[0]), abs=1e-6)
+
+
+def test_figure_leaves_pictures_not_on_disk_blank(faces, tmp_path):
+    evaluate(faces[:3], tmp_path, masks=("left",), methods=("navier_stokes",), batch_size=3)
+    image_path(tmp_path, "left", "navier_stokes", 1).unlink()
+    fig = figure(tmp_path, "left", ["navier_stokes", "telea"], n=2)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert len(fig.axes) == 2 * 4 and texts.count("not saved") == 1 + 2  # image 1's NS, and no telea at all
+    with pytest.raises(InpaintInputError, match="no images saved for mask 'right'"):
+        figure(tmp_path, "right", ["navier_stokes"])
+
+
+def test_nearest_needs_a_library(faces, tmp_path):
+    with pytest.raises(InpaintInputError, match="library"):
+        evaluate(faces[:1], tmp_path / "out", methods=("yeh2017", "nearest"))
+    assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+def test_cli_evaluate_baselines_without_weights(faces, tmp_path, capsys):
+    """Baselines alone need no GAN weights; `nearest` takes its library from --nn-data."""
+    data, library = tmp_path / "faces", tmp_path / "library"
+    for folder, images in ((data, faces[:2]), (library, faces[2:])):
+        folder.mkdir()
+        for i, face in enumerate(images):
+            Image.fromarray(face).save(folder / f"{i}.png")
+    out = tmp_path / "out"
+    cli.main(["evaluate", "--data", str(data), "--n", "2", "--masks", "centre", "--methods", "telea,nearest", "--nn-data", str(library), "--out", str(out), "--weights", str(tmp_path / "none")])
+    with open(out / "per_image.csv") as f:
+        assert sorted(r["method"] for r in csv.DictReader(f)) == ["nearest", "nearest", "telea", "telea"]
+    assert (out / "figure_centre.png").is_file()
+    for methods, message in (("telea,nearest", "--nn-data synthetic"), ("telea,patchmatch", "unknown method")):
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(["evaluate", "--data", str(data), "--methods", methods, "--out", str(out)])
+        assert exit_info.value.code == 2 and message in capsys.readouterr().err
 
 
 def test_bootstrap_interval_of_a_known_sample():
