@@ -192,6 +192,7 @@ def card_assets(net: LandmarkNet, run_dir: str | Path, holdout: np.ndarray, out:
             a.imshow(frames[r])
             a.scatter(*truth[r].T, s=4, c="red", label="dlib")
             a.scatter(*pred[r].T, s=4, c="lime", label="net")
+            a.set(xlim=(-0.5, 63.5), ylim=(63.5, -0.5))  # the frame, even where points fall outside it
             a.set_axis_off()
         axes[0, c].set_title(kind)
     axes[0, 0].legend(loc="lower left", fontsize=6)
