@@ -1,62 +1,341 @@
-"""Seconds per search iteration and images per second at the thesis's settings.
+"""Speed of the latent search at the thesis's settings, against a naive reference loop.
 
-    python benchmarks/bench_complete.py [--batches 1,4] [--iterations 20] [--device cpu]
+    python benchmarks/bench_complete.py [--batches 1,4,16,64] [--steps 5] [--repeats 1]
+        [--threads N] [--channels-last] [--bf16] [--compile] [--device cpu|cuda]
+    python benchmarks/bench_complete.py --compare fp32,channels_last,bf16,compile,threads=1 --repeats 3
+    python benchmarks/bench_complete.py --bf16 --quality [--quality-iterations 100]
 
-Runs the search (K = 64 candidates, context + prior, Adam) for a few iterations per batch
-size after a warm-up and extrapolates to the thesis's 1000 iterations. The hard landmark loss
-runs once at the end (64 dlib calls, ~0.1 s), so it is left out. Cost model (from the
-project's performance issue): G and D are about 104 M multiply-adds each per 64x64 image, so
-one iteration over 64 candidates (forward G and D, backward to z) is about 54 GFLOP.
+Default mode: for each batch size (images searched together, K = 64 candidates each, context +
+prior, Adam), the seconds per search iteration, the seconds and images per second of a whole
+thesis-length search (1000 iterations, extrapolated), the achieved GFLOP/s against the cost
+model, and the speed-up over `naive_reference` (the thesis loop as first written) timed in the
+same run. It also checks that the naive loop and the library compute the same thing: same z
+start, same losses, so the same final candidates after the same number of steps.
+
+`--compare`: one search iteration of the library with each CPU option (bf16 autocast,
+channels_last memory, torch.compile, thread count), interleaved A, B, A, B over `--repeats`
+rounds so that load from other jobs hits every variant alike. `--quality`: how far the
+options given (e.g. `--bf16`) move the result: PSNR of each completion against the fp32 one on
+the 4 faces of tests/data/holdout_faces.npy.
+
+How a step is timed: the generator runs once per step, so the benchmark wraps it in `Clock`,
+which notes when each forward starts; the gaps are the step times (forward G and D, backward
+to z, Adam, clamp) and their median over `--steps` steps is the figure: it leaves out the
+first step's one-off work (oneDNN primitives, allocations, compilation) and is robust to
+bursts of load from other jobs. The hard landmark loss runs once at the end (64 dlib calls,
+~0.1 s), so it is left out.
+
+Cost model (from the project's performance issue): G and D are about 104 M multiply-adds each
+per 64x64 image, so one iteration over 64 candidates (forward G and D, backward to z) is about
+54 GFLOP.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import platform
 import time
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
 
-from semantic_inpaint import load_pretrained
-from semantic_inpaint.config import YEH2017
+from semantic_inpaint import complete, load_pretrained
+from semantic_inpaint.config import YEH2017, SearchConfig
+from semantic_inpaint.masks import centre
+from semantic_inpaint.metrics import psnr
 from semantic_inpaint.search import search
 from semantic_inpaint.viz import from_uint8
 
 GFLOP_PER_ITERATION_PER_IMAGE = 54.0  # 64 candidates, forward G and D and backward to z
+THESIS_ITERATIONS = 1000
+K = 64  # candidates per image, as in the thesis
+# Peak memory of a CPU search step, per candidate (measured: 2.8 MiB at 4 images x 64);
+# batches that would not fit in the free memory are skipped rather than risk the OOM killer.
+MIB_PER_CANDIDATE = 3.0
+FACES = Path(__file__).resolve().parent.parent / "tests" / "data" / "holdout_faces.npy"
 
 
-def time_search(models, images: torch.Tensor, iterations: int) -> float:
-    mask = torch.ones(len(images), 1, 64, 64, device=images.device)
-    mask[..., 16:48, 16:48] = 0
-    config = YEH2017.with_overrides(iterations=iterations)
-    search(*models, images, mask, config.with_overrides(iterations=2), progress=False)  # warm-up
-    if images.is_cuda:
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    search(*models, images, mask, config, progress=False)
-    if images.is_cuda:
-        torch.cuda.synchronize()
-    return (time.perf_counter() - start) / iterations
+@dataclass(frozen=True)
+class Options:
+    """Execution options under test. bf16: G and D under bf16 autocast (z, the losses and
+    Adam's state stay fp32). channels_last: NHWC activations and weights. compile:
+    torch.compile on G and D. threads: torch.set_num_threads (None: torch's default)."""
+
+    bf16: bool = False
+    channels_last: bool = False
+    compile: bool = False
+    threads: int | None = None
+
+    @classmethod
+    def parse(cls, spec: str) -> Options:
+        """'fp32' (none), or options joined by '+': 'bf16+channels_last+threads=1'."""
+        kw: dict[str, object] = {}
+        for token in filter(None, spec.split("+")):
+            if token.startswith("threads="):
+                kw["threads"] = int(token.split("=", 1)[1])
+            elif token in ("bf16", "channels_last", "compile"):
+                kw[token] = True
+            elif token != "fp32":
+                raise SystemExit(f"unknown option {token!r} in {spec!r}: use fp32, bf16, channels_last, compile, threads=N")
+        return cls(**kw)
+
+    def __str__(self) -> str:
+        names = [n for n in ("bf16", "channels_last", "compile") if getattr(self, n)]
+        names += [f"threads={self.threads}"] if self.threads else []
+        return "+".join(names) or "fp32"
+
+
+class Tuned(nn.Module):
+    """G or D run with `options`: the library's search is unchanged, it just calls this module."""
+
+    def __init__(self, module: nn.Module, options: Options) -> None:
+        super().__init__()
+        self.z_dim = getattr(module, "z_dim", None)  # search() reads generator.z_dim
+        self.module = module.to(memory_format=torch.channels_last) if options.channels_last else module
+        self.options = options
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.options.channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=self.options.bf16):
+            out = self.module(x)
+        return out.float()  # the losses, and so the gradient reaching z, stay fp32
+
+
+class Clock(nn.Module):
+    """Notes when each forward starts, in wall time and in this process's CPU time (all its
+    threads). Wrapped round G, which runs once per search step, the gaps between the notes are
+    the step times. On CUDA it synchronises first, so a note means the previous step has
+    finished on the device."""
+
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        self.z_dim = getattr(module, "z_dim", None)
+        self.module = module
+        self.starts: list[tuple[float, float]] = []
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.is_cuda:
+            torch.cuda.synchronize()
+        self.starts.append((time.perf_counter(), time.process_time()))
+        return self.module(x)
+
+    def step_seconds(self) -> tuple[float, float]:
+        """The median gap between forward calls, wall and CPU seconds; then forgets them. CPU
+        time is the steadier figure on a loaded machine when the process runs one thread."""
+        gaps = np.diff(np.array(self.starts), axis=0)
+        self.starts = []
+        wall, cpu = np.median(gaps, axis=0)
+        return float(wall), float(cpu)
+
+
+def prepare(models: tuple[nn.Module, nn.Module], options: Options) -> tuple[Clock, nn.Module]:
+    """Copies of (G, D) set up with `options`, G inside a Clock. Sets the thread count."""
+    if options.threads:
+        torch.set_num_threads(options.threads)
+    g, d = (copy.deepcopy(m) for m in models)
+    if options.bf16 or options.channels_last:
+        g, d = Tuned(g, options), Tuned(d, options)
+    if options.compile:
+        g, d = torch.compile(g), torch.compile(d)
+    return Clock(g), d
+
+
+def naive_reference(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    image: Tensor,
+    mask: Tensor,
+    iterations: int,
+    config: SearchConfig = YEH2017,
+) -> tuple[Tensor, Tensor, list[float]]:
+    """The thesis loop (eqs. 14-16, 19) as a researcher first writes it in PyTorch: one image
+    (1, 3, 64, 64) in [-1, 1] at a time, fp32, no batching of images, G and D in eval mode but
+    not frozen (backward also computes their weight gradients), the loss read back with
+    .item() every step, the textbook formulas. A reference for speed and for correctness;
+    returns the final z (K, 100), the final candidates G(z) (K, 3, 64, 64) and the loss log.
+    It unfreezes the networks it is given, as that loop would: pass copies.
+    """
+    G, D = generator.eval(), discriminator.eval()
+    for p in chain(G.parameters(), D.parameters()):
+        p.requires_grad_(True)
+    lam = config.loss.prior_weight
+    # Eq. 15: the share of missing pixels in the 7x7 window, counted inside the image only.
+    box = torch.ones(1, 1, 7, 7, device=image.device)
+    neighbours = F.conv2d(torch.ones_like(mask), box, padding=3)
+    W = mask * F.conv2d(1 - mask, box, padding=3) / neighbours
+    # z ~ U[-1, 1], drawn on the CPU from the seed, as the library does.
+    z = torch.rand(config.candidates, 100, generator=torch.Generator().manual_seed(config.seed)) * 2 - 1
+    z = z.to(image.device).requires_grad_(True)
+    optimizer = torch.optim.Adam([z], lr=config.lr, betas=config.betas)
+    log = []
+    for _ in range(iterations):
+        optimizer.zero_grad()
+        x = G(z)
+        context = torch.sum(torch.abs(W * (x - image)), dim=(1, 2, 3))  # eq. 16
+        prior = lam * torch.log(1 - torch.sigmoid(D(x)))  # eq. 19
+        loss = torch.sum(config.loss.weight * (context + prior))
+        loss.backward()
+        optimizer.step()
+        z.data.clamp_(-1, 1)
+        log.append(loss.item())
+    with torch.no_grad():
+        return z.detach(), G(z), log
+
+
+def centre_masks(n: int, device: torch.device) -> Tensor:
+    return centre()[None, None].repeat(n, 1, 1, 1).to(device)
+
+
+def time_library(models: tuple[Clock, nn.Module], images: Tensor, steps: int) -> tuple[float, float]:
+    """Wall and CPU seconds per step of the library's search on `images`, K = 64: the median
+    over `steps` steps, which leaves out the first step's one-off work (oneDNN primitives,
+    allocations, compilation) when steps >= 3."""
+    g, d = models
+    search(g, d, images, centre_masks(len(images), images.device), YEH2017.with_overrides(iterations=steps, candidates=K), progress=False)
+    return g.step_seconds()
+
+
+def time_naive(models: tuple[nn.Module, nn.Module], image: Tensor, steps: int) -> tuple[float, Tensor, Tensor]:
+    """Seconds per step of naive_reference on one image (median, as in time_library), and its
+    final z and candidates."""
+    g, d = (copy.deepcopy(m) for m in models)
+    clock = Clock(g)
+    z, x, _ = naive_reference(clock, d, image, centre_masks(1, image.device), steps)
+    return clock.step_seconds()[0], z, x
+
+
+def fits(n: int, device: torch.device) -> bool:
+    """Whether a CPU search of n images x K candidates fits in the memory free now."""
+    if device.type != "cpu":
+        return True  # CUDA raises OutOfMemoryError, which the caller catches
+    available_kib = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemAvailable"))
+    return MIB_PER_CANDIDATE * n * K < 0.8 * available_kib / 1024
+
+
+def machine(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name()
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        model = platform.processor() or platform.machine()
+    return f"{model}, {torch.get_num_threads()} threads"
+
+
+def run_table(models, faces: np.ndarray, device: torch.device, options: Options, args: argparse.Namespace) -> None:
+    """The batch-size table, with the naive reference timed in the same run (and checked)."""
+    prepared = prepare(models, options)
+    face0 = from_uint8(faces[:1]).to(device)
+    print(f"device: {device} ({machine(device)}); torch {torch.__version__}; options: {options}; K = {K}")
+    print(f"per-step time: median over the timed steps, best of {args.repeats} round(s); 1000 iterations extrapolated")
+    naive_s: list[float] = []
+    batches = [int(b) for b in args.batches.split(",")]
+    lib_s: dict[int, list[float]] = {n: [] for n in batches}
+    for _ in range(args.repeats):
+        s, z_naive, x_naive = time_naive(models, face0, args.steps)
+        naive_s.append(s)
+        for n in batches:
+            if not fits(n, device):
+                continue
+            images = from_uint8(np.resize(faces, (n, 64, 64, 3))).to(device)
+            try:
+                lib_s[n].append(time_library(prepared, images, args.steps)[0])
+            except torch.cuda.OutOfMemoryError:
+                torch.cuda.empty_cache()
+
+    naive = min(naive_s)
+    naive_images_s = 1 / (naive * THESIS_ITERATIONS)
+    print(f"{'':>16} {'s/iteration':>11} {'s/image (1000 it)':>17} {'images/s':>9} {'GFLOP/s':>8} {'x naive':>8}")
+    row = "{:>16} {:>11.3f} {:>17.1f} {:>9.5f} {:>8.1f} {:>8.2f}"
+    print(row.format("naive, 1 image", naive, naive * THESIS_ITERATIONS, naive_images_s, GFLOP_PER_ITERATION_PER_IMAGE / naive, 1.0))
+    for n in batches:
+        if not lib_s[n]:
+            print(f"{f'library, {n}':>16}  skipped: does not fit in memory")
+            continue
+        s = min(lib_s[n])
+        per_image = s * THESIS_ITERATIONS / n
+        print(row.format(f"library, {n}", s, per_image, 1 / per_image, GFLOP_PER_ITERATION_PER_IMAGE * n / s, 1 / per_image / naive_images_s))
+
+    # Same z start, same losses: the library (fp32, no options) must end where the naive loop ends.
+    r = search(*models, face0, centre_masks(1, device), YEH2017.with_overrides(iterations=args.steps, candidates=K), progress=False)
+    dx = (r.candidates[0] - x_naive).abs().max().item()
+    dz = (r.z[0] - z_naive).abs().max().item()
+    verdict = "same" if dx < args.tolerance else "DIFFERENT"
+    print(f"naive vs library after {args.steps} steps: max |candidate diff| {dx:.2e}, max |z diff| {dz:.2e} ({verdict}, tolerance {args.tolerance:g})")
+
+
+def run_compare(models, faces: np.ndarray, device: torch.device, specs: list[str], args: argparse.Namespace) -> None:
+    """One search step with each option set, interleaved over rounds."""
+    variants = [Options.parse(s) for s in specs]
+    n = int(args.batches.split(",")[0])
+    print(f"device: {device} ({machine(device)}); torch {torch.__version__}; {n} image(s) x {K} candidates")
+    print("s/iteration, wall | CPU (all threads), median over the timed steps; one column per round, interleaved")
+    default_threads = torch.get_num_threads()
+    prepared = [prepare(models, v) for v in variants]
+    images = from_uint8(np.resize(faces, (n, 64, 64, 3))).to(device)
+    times: list[list[tuple[float, float]]] = [[] for _ in variants]
+    for _ in range(args.repeats):
+        for v, m, t in zip(variants, prepared, times):
+            torch.set_num_threads(v.threads or default_threads)
+            t.append(time_library(m, images, args.steps))
+    base_wall, base_cpu = (min(x) for x in zip(*times[0]))
+    for v, t in zip(variants, times):
+        wall, cpu = (min(x) for x in zip(*t))
+        rounds = " ".join(f"{w:6.3f}|{c:6.3f}" for w, c in t)
+        print(f"{str(v):>28} {rounds}   best {wall:6.3f}|{cpu:6.3f}   speed-up {base_wall / wall:4.2f}x|{base_cpu / cpu:4.2f}x")
+
+
+def run_quality(models, faces: np.ndarray, device: torch.device, options: Options, args: argparse.Namespace) -> None:
+    """PSNR of the completion with `options` against the fp32 one, per face (yeh2017, centre)."""
+    kw = dict(preset="yeh2017", iterations=args.quality_iterations, candidates=K, device=device, progress=False)
+    truth = torch.from_numpy(faces).permute(0, 3, 1, 2).float() / 255
+    ref = complete(truth, "centre", models=models, **kw)
+    g, d = prepare(models, options)
+    test = complete(truth, "centre", models=(g.module, d), **kw)
+    print(f"{options} vs fp32 after {args.quality_iterations} iterations, K = {K}, centre mask, {len(faces)} faces:")
+    print(f"  PSNR of the completion vs fp32's (dB): {np.round(psnr(test.images, ref.images).numpy(), 2).tolist()}")
+    print(f"  best candidate: fp32 {ref.best.tolist()}, {options} {test.best.tolist()}")
+    print(f"  PSNR vs ground truth (dB): fp32 {np.round(psnr(ref.images, truth).numpy(), 2).tolist()}, {options} {np.round(psnr(test.images, truth).numpy(), 2).tolist()}")
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--batches", default="1,4")
-    p.add_argument("--iterations", type=int, default=20)
+    p.add_argument("--batches", default="1,4,16,64", help="images searched together (x 64 candidates); --compare uses the first")
+    p.add_argument("--steps", type=int, default=5, help="search steps timed per measurement (the median is taken; >= 3)")
+    p.add_argument("--tolerance", type=float, default=1e-3, help="max |candidate diff| naive vs library, in [-1, 1] units")
+    p.add_argument("--repeats", type=int, default=1, help="rounds, interleaved; the best round is reported")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
+    p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--bf16", action="store_true", help="bf16 autocast for G and D on the CPU")
+    p.add_argument("--compile", action="store_true", help="torch.compile G and D")
+    p.add_argument("--compare", default=None, metavar="SPECS", help="comma-separated option sets, e.g. fp32,bf16,channels_last+bf16,threads=1")
+    p.add_argument("--quality", action="store_true", help="PSNR of the result with the options given vs fp32")
+    p.add_argument("--quality-iterations", type=int, default=100)
     args = p.parse_args()
+    if args.steps < 3:
+        p.error("--steps must be >= 3: the median of the step times must leave out the first step")
+    if args.quality and not (args.bf16 or args.channels_last or args.compile):
+        p.error("--quality compares the options given (--bf16, --channels-last, --compile) with fp32: give at least one")
     device = torch.device(args.device)
+    options = Options(bf16=args.bf16, channels_last=args.channels_last, compile=args.compile, threads=args.threads)
+    if options.threads:
+        torch.set_num_threads(options.threads)
     models = load_pretrained(device=device)
-    faces = np.load("tests/data/holdout_faces.npy")
-    name = torch.cuda.get_device_name() if device.type == "cuda" else f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
-    print(f"device: {device} ({name}); torch {torch.__version__}; K = 64; {args.iterations} timed iterations")
-    print(f"{'images':>6} {'s/iteration':>12} {'s/image (1000 it)':>18} {'images/s':>9} {'GFLOP/s':>8}")
-    for n in (int(b) for b in args.batches.split(",")):
-        x = from_uint8(np.resize(faces, (n, 64, 64, 3))).to(device)
-        s = time_search(models, x, args.iterations)
-        per_image = s * 1000 / n
-        print(f"{n:>6} {s:>12.3f} {per_image:>18.1f} {1 / per_image:>9.4f} {GFLOP_PER_ITERATION_PER_IMAGE * n / s:>8.1f}")
+    faces = np.load(FACES)
+    if args.compare:
+        run_compare(models, faces, device, args.compare.split(","), args)
+    elif args.quality:
+        run_quality(models, faces, device, options, args)
+    else:
+        run_table(models, faces, device, options, args)
 
 
 if __name__ == "__main__":

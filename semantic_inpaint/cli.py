@@ -132,14 +132,18 @@ def _demo(args: argparse.Namespace) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
+    from semantic_inpaint import distributed
     from semantic_inpaint.data import load_images
     from semantic_inpaint.evaluate import check_methods, evaluate
 
-    device = _device(args)
+    device = distributed.init(_device(args))  # under torchrun: join the group; on CUDA, one GPU per rank
+    team = distributed.world()
     # Names checked before anything is loaded; --nn-data stands in for the library it names.
     methods = check_methods(args.methods.split(","), library=args.nn_data)
-    library = load_images(args.nn_data, n=args.nn_n, cache_dir=args.cache)[: args.nn_n] if "nearest" in methods else None
-    images = load_images(args.data, n=args.n, cache_dir=args.cache)[: args.n]
+    # Rank 0 loads (and may render and cache) the faces; the other ranks need no copy of the data.
+    nearest = "nearest" in methods and team.is_main
+    library = team.broadcast(load_images(args.nn_data, n=args.nn_n, cache_dir=args.cache)[: args.nn_n] if nearest else None)
+    images = team.broadcast(load_images(args.data, n=args.n, cache_dir=args.cache)[: args.n] if team.is_main else None)
     # The baselines need no GAN: load the weights only for the GAN methods.
     models = load_pretrained(args.weights, device) if any(m in PRESETS for m in methods) else None
     start = time.perf_counter()
@@ -154,7 +158,9 @@ def _evaluate(args: argparse.Namespace) -> None:
         device=device,
         **_overrides(args, ("iterations", "candidates", "seed")),
     )
-    print(f"{len(images)} images in {time.perf_counter() - start:.0f} s; tables in {Path(args.out) / 'results.md'}")
+    if team.is_main:
+        print(f"{len(images)} images in {time.perf_counter() - start:.0f} s; tables in {Path(args.out) / 'results.md'}")
+    distributed.finish()
 
 
 def _card(args: argparse.Namespace) -> None:

@@ -35,6 +35,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 from torch import Tensor
 
+from semantic_inpaint import distributed
 from semantic_inpaint import masks as mask_lib
 from semantic_inpaint.baselines import BASELINES, NEEDS_LIBRARY, inpaint
 from semantic_inpaint.complete import complete
@@ -158,6 +159,8 @@ def evaluate(
     baselines run at their defaults.
     `batch_size`: images completed together; default 8 on CUDA, 1 on the CPU, where batching
     measured slower per image (docs/performance.md).
+    Under torchrun (see `distributed`), each rank completes its share of the images and rank 0
+    writes the files and returns all rows; the other ranks return their own.
     """
     methods = check_methods(methods, library)
     if batch_size is None:
@@ -165,18 +168,20 @@ def evaluate(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / "per_image.csv"
-    rows = _read_done(csv_path)
+    team = distributed.world()  # one process, or one rank of a torchrun evaluation
+    rows = team.broadcast(_read_done(csv_path))  # rank 0's file says what is done
     done = {(r["image"], r["mask"], r["method"]) for r in rows}
     detector = LandmarkDetector()
     truth_all = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
     new_file = not csv_path.is_file()
-    with open(csv_path, "a", newline="") as f:
+    with open(csv_path if team.is_main else os.devnull, "a", newline="") as f:  # only rank 0 writes the CSV
         writer = csv.DictWriter(f, fieldnames=FIELDS)
         if new_file:
             writer.writeheader()
         for mask_name in masks:
             for run in _runs(methods, overrides):
-                todo = [i for i in range(len(images)) if any((str(i), mask_name, m) not in done for m in run)]
+                todo = [i for i in range(len(images)) if team.owns(i) and any((str(i), mask_name, m) not in done for m in run)]
+                mark = len(rows)
                 for start in range(0, len(todo), batch_size):
                     idx = todo[start : start + batch_size]
                     m = torch.stack([mask_for(mask_name, i) for i in idx])[:, None]
@@ -197,6 +202,12 @@ def evaluate(
                             writer.writerow(row)
                             rows.append(row)
                     f.flush()
+                for row in team.gather_others(rows[mark:]):  # torchrun: the other ranks' rows of this mask and run
+                    writer.writerow(row)
+                    rows.append(row)
+                f.flush()
+    if not team.is_main:
+        return rows
     (out / "results.md").write_text(summarise(rows))
     for mask_name in masks:
         save_figure(figure(out, mask_name, methods), out / f"figure_{mask_name}.png")
