@@ -46,6 +46,24 @@ def _train(args: argparse.Namespace) -> None:
         print(json.dumps(manifest["files"], indent=2))
 
 
+def _train_landmarks(args: argparse.Namespace) -> None:
+    from semantic_inpaint.data import load_images
+    from semantic_inpaint.losses.landmarks import LandmarkDetector
+    from semantic_inpaint.models.weights import add_to_manifest
+    from semantic_inpaint.train.landmarks import LandmarkTrainConfig, card_assets, distil
+
+    device = _device(args) or str(default_device())
+    config = LandmarkTrainConfig(samples=args.samples, faces=args.faces, epochs=args.epochs, seed=args.seed)
+    generator = load_pretrained(args.weights, device).generator
+    holdout = load_images("synthetic-holdout", n=256, cache_dir=args.cache)
+    net, errors = distil(generator, load_images("synthetic", n=args.faces, cache_dir=args.cache), holdout, config, args.out, args.workers, device)
+    print(f"held-out point error vs dlib: {errors['samples']:.2f} px on generator samples, {errors['faces']:.2f} px on faces")
+    if args.export:
+        command = "semantic-inpaint " + " ".join(sys.argv[1:])
+        add_to_manifest(args.export, "landmarks", net, command=command, error_px=errors)
+        card_assets(net, args.out, holdout, args.export, LandmarkDetector())
+
+
 def _device(args: argparse.Namespace) -> str | None:
     """--device as given (None: the library's default), refusing CUDA where there is none."""
     if args.device == "cuda":
@@ -196,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Options shared by `complete` and `demo`; unset search options keep the preset's values.
     search = argparse.ArgumentParser(add_help=False)
-    search.add_argument("--preset", choices=sorted(PRESETS), default="thesis", help="thesis: context + prior + dlib landmark loss; yeh2017: context + prior (default: thesis)")
+    search.add_argument("--preset", choices=sorted(PRESETS), default="thesis", help="thesis: context + prior + dlib landmark loss; yeh2017: context + prior; structure: context + prior + soft landmark loss (default: thesis)")
     search.add_argument("--iterations", type=int, default=None, help="Adam steps on z (preset default: 1000)")
     search.add_argument("--candidates", type=int, default=None, help="K latent vectors searched (preset default: 64)")
     search.add_argument("--device", choices=["cpu", "cuda"], default=None, help="default: cuda when available, else cpu")
@@ -276,6 +294,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", default=None)
     t.add_argument("--export", default=None, help="write G and D as safetensors + manifest into this folder")
     t.set_defaults(func=_train)
+
+    lm = sub.add_parser("train-landmarks", help="distil dlib's 68-point predictor into the soft landmark loss's net")
+    lm.add_argument("--samples", type=int, default=32768, help="generator samples labelled by dlib")
+    lm.add_argument("--faces", type=int, default=8192, help="synthetic training faces labelled by dlib, beside the samples")
+    lm.add_argument("--epochs", type=int, default=10)
+    lm.add_argument("--seed", type=int, default=0)
+    lm.add_argument("--workers", type=int, default=2, help="dlib processes for labelling")
+    lm.add_argument("--weights", default=None, metavar="DIR", help="the generator to sample (default: the shipped one)")
+    lm.add_argument("--device", choices=["cpu", "cuda"], default=None)
+    lm.add_argument("--cache", default="data", help="folder for the rendered synthetic set")
+    lm.add_argument("--out", required=True, help="run folder: log.csv, config.json")
+    lm.add_argument("--export", default=None, metavar="DIR", help="add the net to this pretrained folder's manifest, with its card pictures")
+    lm.set_defaults(func=_train_landmarks)
     return parser
 
 

@@ -95,9 +95,11 @@ def search(
     if soft and landmark_net is None:
         raise ValueError("config.loss.landmark == 'soft' needs a LandmarkNet")
 
-    # Draw z on the CPU from the seed, so the start is the same on every device.
-    z0 = sample_z(n * k, generator.z_dim, torch.Generator().manual_seed(config.seed))
-    z = z0.view(n, k, -1).to(device).requires_grad_(True)
+    # Draw z on the CPU from the seed, so the start is the same on every device, and the same
+    # K starts for every image, so an image's result does not depend on the batch it is in
+    # (evaluation numbers stay the same whatever the batch size or number of processes).
+    z0 = sample_z(k, generator.z_dim, torch.Generator().manual_seed(config.seed))
+    z = z0.expand(n, k, -1).to(device).clone().requires_grad_(True)
     opt = torch.optim.Adam([z], lr=config.lr, betas=config.betas)
     if weights is None:
         weights = importance_weights(mask, lc_cfg.window)

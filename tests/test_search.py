@@ -88,3 +88,11 @@ def test_early_stopping_stops_on_the_trajectory(tiny_models, faces):
 
 def test_early_stopping_is_off_in_the_presets():
     assert THESIS.patience == 0 and YEH2017.patience == 0
+
+
+def test_an_image_gets_the_same_result_in_any_batch(tiny_models, faces):
+    cfg = YEH2017.with_overrides(iterations=5, candidates=4)
+    alone = run(tiny_models, faces[1:2], "cpu", cfg)
+    batched = run(tiny_models, faces, "cpu", cfg, n=2)  # faces[1] is second in this batch
+    torch.testing.assert_close(batched.z[1], alone.z[0], rtol=1e-4, atol=1e-5)
+    assert batched.best[1] == alone.best[0]
