@@ -256,24 +256,41 @@ def bootstrap_ci(values: np.ndarray, n_boot: int = 2000, seed: int = 0) -> tuple
     return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
+def _cell(v: np.ndarray, key: str, signed: bool = False) -> str:
+    """'mean [95 % CI] (n=...)' of the finite values of `v`, or '-' if there are none."""
+    v = v[np.isfinite(v)]  # a perfect hole gives PSNR = inf; reported by count
+    if len(v) == 0:
+        return "-"
+    lo, hi = bootstrap_ci(v)
+    f = f"{'+' if signed else ''}.{3 if 'ssim' in key else 2}f"
+    return f"{v.mean():{f}} [{lo:{f}}, {hi:{f}}] (n={len(v)})"
+
+
 def summarise(rows: list[dict]) -> str:
-    """Markdown tables, one per metric: masks down, methods across, 'mean [95 % CI]' (n images)."""
+    """Markdown tables, one per metric: masks down, methods across, 'mean [95 % CI]' (n images);
+    then, with two methods or more, each method's difference from the first, paired by image
+    (the interval of the mean difference says whether a method helps on these images)."""
     masks = list(dict.fromkeys(r["mask"] for r in rows))
     methods = list(dict.fromkeys(r["method"] for r in rows))
+    value = {(r["mask"], r["method"], r["image"]): r for r in rows}
     lines = []
     for key, title in METRICS.items():
         lines += [f"### {title}", "", "| mask | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
         for mask_name in masks:
+            cells = [_cell(np.array([float(r[key]) for r in rows if r["mask"] == mask_name and r["method"] == m]), key) for m in methods]
+            lines.append(f"| {mask_name} | " + " | ".join(cells) + " |")
+        lines.append("")
+    if len(methods) < 2:
+        return "\n".join(lines)
+    base, others = methods[0], methods[1:]
+    lines += [f"## Differences from {base}, paired by image (method minus {base})", ""]
+    for key, title in METRICS.items():
+        lines += [f"### {title}", "", "| mask | " + " | ".join(others) + " |", "|---" * (len(others) + 1) + "|"]
+        for mask_name in masks:
             cells = []
-            for method in methods:
-                v = np.array([float(r[key]) for r in rows if r["mask"] == mask_name and r["method"] == method])
-                v = v[np.isfinite(v)]  # a perfect hole gives PSNR = inf; reported by count below
-                if len(v) == 0:
-                    cells.append("-")
-                    continue
-                lo, hi = bootstrap_ci(v)
-                digits = 3 if "ssim" in key else 2
-                cells.append(f"{v.mean():.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}] (n={len(v)})")
+            for m in others:
+                pairs = [(value[(mask_name, m, i)], r) for (mk, mm, i), r in value.items() if mk == mask_name and mm == base and (mask_name, m, i) in value]
+                cells.append(_cell(np.array([float(a[key]) - float(b[key]) for a, b in pairs]), key, signed=True))
             lines.append(f"| {mask_name} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)

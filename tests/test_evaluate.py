@@ -143,9 +143,25 @@ def test_bootstrap_interval_of_a_known_sample():
 
 
 def test_summary_skips_infinite_psnr():
-    rows = [{"mask": "centre", "method": "yeh2017", "psnr": p, "ssim": "1", "psnr_hole": p, "ssim_hole": "1", "landmark_error": "0"} for p in ("inf", "20", "22")]
+    rows = [
+        {"image": str(i), "mask": "centre", "method": "yeh2017", "psnr": p, "ssim": "1", "psnr_hole": p, "ssim_hole": "1", "landmark_error": "0"}
+        for i, p in enumerate(("inf", "20", "22"))
+    ]
     table = summarise(rows)
     assert "21.00" in table and "(n=2)" in table
+
+
+def test_summary_pairs_differences_by_image():
+    def row(image, method, psnr):
+        return {"image": image, "mask": "left", "method": method, "psnr": psnr, "ssim": "0.5", "psnr_hole": psnr, "ssim_hole": "0.5", "landmark_error": "1"}
+
+    # Per image, b - a = +1.0, +0.5, +1.0 (mean +0.83); image 3 has no partner and is left out.
+    rows = [row("0", "a", "20"), row("1", "a", "22"), row("2", "a", "24"), row("3", "a", "30")]
+    rows += [row("2", "b", "25"), row("0", "b", "21"), row("1", "b", "22.5")]
+    table = summarise(rows)
+    diffs = table.split("Differences from a")[1]
+    assert "+0.83 [+0.50, +1.00] (n=3)" in diffs
+    assert "+0.000 [+0.000, +0.000] (n=3)" in diffs  # SSIM: the same for both
 
 
 def test_unknown_method(tmp_path, faces):
