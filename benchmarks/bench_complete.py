@@ -64,11 +64,14 @@ FACES = Path(__file__).resolve().parent.parent / "tests" / "data" / "holdout_fac
 @dataclass(frozen=True)
 class Options:
     """Execution options under test. bf16: G and D under bf16 autocast (z, the losses and
-    Adam's state stay fp32). channels_last: NHWC activations and weights. compile:
-    torch.compile on G and D. threads: torch.set_num_threads (None: torch's default)."""
+    Adam's state stay fp32). channels_last: NHWC activations and weights (what the library
+    does by default since `freeze` sets it); nchw: the opposite, G and D in the NCHW layout,
+    the library as it was before. compile: torch.compile on G and D. threads:
+    torch.set_num_threads (None: torch's default)."""
 
     bf16: bool = False
     channels_last: bool = False
+    nchw: bool = False
     compile: bool = False
     threads: int | None = None
 
@@ -79,14 +82,14 @@ class Options:
         for token in filter(None, spec.split("+")):
             if token.startswith("threads="):
                 kw["threads"] = int(token.split("=", 1)[1])
-            elif token in ("bf16", "channels_last", "compile"):
+            elif token in ("bf16", "channels_last", "nchw", "compile"):
                 kw[token] = True
             elif token != "fp32":
-                raise SystemExit(f"unknown option {token!r} in {spec!r}: use fp32, bf16, channels_last, compile, threads=N")
+                raise SystemExit(f"unknown option {token!r} in {spec!r}: use fp32, bf16, channels_last, nchw, compile, threads=N")
         return cls(**kw)
 
     def __str__(self) -> str:
-        names = [n for n in ("bf16", "channels_last", "compile") if getattr(self, n)]
+        names = [n for n in ("bf16", "channels_last", "nchw", "compile") if getattr(self, n)]
         names += [f"threads={self.threads}"] if self.threads else []
         return "+".join(names) or "fp32"
 
@@ -140,6 +143,8 @@ def prepare(models: tuple[nn.Module, nn.Module], options: Options) -> tuple[Cloc
     if options.threads:
         torch.set_num_threads(options.threads)
     g, d = (copy.deepcopy(m) for m in models)
+    if options.nchw:
+        g, d = (m.to(memory_format=torch.contiguous_format) for m in (g, d))
     if options.bf16 or options.channels_last:
         g, d = Tuned(g, options), Tuned(d, options)
     if options.compile:
@@ -162,7 +167,8 @@ def naive_reference(
     returns the final z (K, 100), the final candidates G(z) (K, 3, 64, 64) and the loss log.
     It unfreezes the networks it is given, as that loop would: pass copies.
     """
-    G, D = generator.eval(), discriminator.eval()
+    # The default NCHW layout (the library sets channels_last in `freeze`; a first loop would not).
+    G, D = (m.eval().to(memory_format=torch.contiguous_format) for m in (generator, discriminator))
     for p in chain(G.parameters(), D.parameters()):
         p.requires_grad_(True)
     lam = config.loss.prior_weight
