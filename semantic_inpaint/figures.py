@@ -109,7 +109,9 @@ def completion_figure(result: Completion, i: int = 0) -> Figure:
     h = result.history
     _loss_curve(fig.add_subplot(curves[0]), h.context[:, i], result.losses.context[i], best, "context loss L_c (eq. 16)")
     _loss_curve(fig.add_subplot(curves[1]), h.prior[:, i], result.losses.prior[i], best, "prior loss L_p (eq. 19)")
-    if with_landmarks:
+    if with_landmarks and config.loss.landmark == "soft":  # in the objective every step: a curve
+        _loss_curve(fig.add_subplot(curves[2]), h.landmark[:, i], result.losses.landmark[i], best, "soft landmark loss L_d (ours)")
+    elif with_landmarks:
         _landmark_bars(fig.add_subplot(curves[2]), result.losses.landmark[i], best)
 
     terms = result.losses

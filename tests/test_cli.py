@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
 import pytest
 from matplotlib.figure import Figure
 from PIL import Image
@@ -100,3 +101,14 @@ def test_completion_figure_axes(tiny_models, faces: np.ndarray, preset: str, axe
     fig = completion_figure(result)
     assert isinstance(fig, Figure) and len(fig.axes) == axes
     assert save_figure(fig, tmp_path / "fig.png").is_file()
+
+
+def test_structure_figure_draws_the_soft_landmark_curve(tiny_models, faces: np.ndarray) -> None:
+    from semantic_inpaint.models import LandmarkNet
+
+    torch.manual_seed(0)
+    result = complete(faces[:1], "centre", "structure", models=tiny_models, landmark_model=LandmarkNet(width=4), device="cpu", iterations=3, candidates=3, progress=False)
+    fig = completion_figure(result)
+    assert len(fig.axes) == 7
+    assert fig.axes[-1].get_title() == "soft landmark loss L_d (ours)"
+    assert len(fig.axes[-1].lines[0].get_xdata()) == 4  # steps 0..3: a curve, not bars
