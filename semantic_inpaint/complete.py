@@ -120,7 +120,8 @@ def complete(
         'structure' (context + prior + soft landmark loss), or a SearchConfig. `overrides`
         replace its fields by name: iterations, candidates, lr, betas, seed, blend ('overlay'
         or 'poisson'), window, prior_weight, weight, landmark ('hard', 'soft', 'none'),
-        landmark_threshold, landmark_tau, landmark_every.
+        landmark_threshold, landmark_tau, landmark_every, patience and min_improvement (early
+        stopping, off by default), precision ('fp32', or 'bf16' networks for GPUs).
     models: (generator, discriminator) to use instead of the shipped pretrained ones; they are
         frozen in place (eval mode, no weight gradients), as the method requires.
     device: where to search; default CUDA when available, else CPU.

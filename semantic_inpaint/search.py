@@ -13,6 +13,7 @@ host-device synchronisation. This module does no I/O and no printing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -103,6 +104,14 @@ def search(
     opt = torch.optim.Adam([z], lr=config.lr, betas=config.betas)
     if weights is None:
         weights = importance_weights(mask, lc_cfg.window)
+    # bf16: only the networks run under autocast; their outputs go back to fp32 before the
+    # losses, so the loss sums, the gradient reaching z and Adam's state stay fp32.
+    low = config.precision == "bf16"
+
+    def net(fn: Callable[..., Tensor], *args: object) -> Tensor:
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=low):
+            return fn(*args).float()
+
     reference = None
     if use_landmarks:
         ref_points = detector(masked_frames(image, mask))
@@ -110,16 +119,16 @@ def search(
         reference = torch.from_numpy(ref_points)
     elif soft:
         with torch.no_grad():
-            reference = masked_points(landmark_net, image, mask)[:, None]  # (N, 1, 68, 2)
+            reference = net(masked_points, landmark_net, image, mask)[:, None]  # (N, 1, 68, 2)
     mask_k = mask.repeat_interleave(k, 0) if soft else None
 
     def evaluate(zz: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
-        x = generator(zz.flatten(0, 1)).view(n, k, *image.shape[1:])
+        x = net(generator, zz.flatten(0, 1)).view(n, k, *image.shape[1:])
         lc = context_loss(x, image, weights)
-        lp = prior_loss(discriminator(x.flatten(0, 1)).view(n, k), lc_cfg.prior_weight)
+        lp = prior_loss(net(discriminator, x.flatten(0, 1)).view(n, k), lc_cfg.prior_weight)
         ld = None
         if soft:
-            points = masked_points(landmark_net, x.flatten(0, 1), mask_k).view(n, k, 68, 2)
+            points = net(masked_points, landmark_net, x.flatten(0, 1), mask_k).view(n, k, 68, 2)
             ld = soft_landmark_loss(points, reference, lc_cfg.landmark_threshold, lc_cfg.landmark_tau)
         return x, lc, lp, ld
 

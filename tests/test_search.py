@@ -96,3 +96,18 @@ def test_an_image_gets_the_same_result_in_any_batch(tiny_models, faces):
     batched = run(tiny_models, faces, "cpu", cfg, n=2)  # faces[1] is second in this batch
     torch.testing.assert_close(batched.z[1], alone.z[0], rtol=1e-4, atol=1e-5)
     assert batched.best[1] == alone.best[0]
+
+
+def test_bf16_networks_keep_z_and_losses_fp32_and_stay_close(tiny_models, faces, device):
+    cfg = YEH2017.with_overrides(iterations=10, candidates=4)
+    full = run(tiny_models, faces, device, cfg)
+    low = run(tiny_models, faces, device, cfg.with_overrides(precision="bf16"))
+    assert low.z.dtype == low.history.context.dtype == low.losses.total.dtype == torch.float32
+    assert not torch.equal(low.z, full.z)  # the networks really ran in bf16
+    # bf16 keeps 8 bits of mantissa: the losses agree to a few per cent, not to round-off.
+    torch.testing.assert_close(low.losses.context, full.losses.context, rtol=0.05, atol=0)
+
+
+def test_unknown_precision_is_refused():
+    with pytest.raises(ValueError, match="precision"):
+        YEH2017.with_overrides(precision="fp8")
