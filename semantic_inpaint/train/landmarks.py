@@ -44,12 +44,21 @@ class LandmarkTrainConfig:
     seed: int = 0
 
 
+def _mask(kind: str, seed: int) -> torch.Tensor:
+    """A (64, 64) mask of one of MASK_KINDS ('none': nothing missing)."""
+    return torch.ones(64, 64) if kind == "none" else mask_lib.named(kind, seed=seed)
+
+
+def _masks(kind: str, n: int) -> torch.Tensor:
+    """(n, 1, 64, 64) masks of one kind, 'random' ones seeded by the index."""
+    return torch.stack([_mask(kind, i) for i in range(n)])[:, None]
+
+
 def random_masks(n: int, gen: torch.Generator) -> torch.Tensor:
     """(n, 1, 64, 64) masks, each one of MASK_KINDS drawn uniformly (random ones seeded per frame)."""
     kinds = torch.randint(0, len(MASK_KINDS), (n,), generator=gen).tolist()
     seeds = torch.randint(0, 2**31 - 1, (n,), generator=gen).tolist()
-    out = [torch.ones(64, 64) if MASK_KINDS[k] == "none" else mask_lib.named(MASK_KINDS[k], seed=s) for k, s in zip(kinds, seeds)]
-    return torch.stack(out)[:, None]
+    return torch.stack([_mask(MASK_KINDS[k], s) for k, s in zip(kinds, seeds)])[:, None]
 
 
 @torch.no_grad()
@@ -118,7 +127,7 @@ def train_landmarks(
                 loss.backward()
                 opt.step()
                 sched.step()
-                running += float(loss)
+                running += float(loss.detach())
             val_err = point_error(net, *val) if val is not None else float("nan")
             log.writerow([epoch, f"{running / steps_per_epoch:.4f}", f"{val_err:.4f}"])
             f.flush()
@@ -154,9 +163,8 @@ def errors_by_mask(net: LandmarkNet, faces: np.ndarray, detector: LandmarkDetect
     """The net's mean point error (px) against dlib on `faces` under each mask kind."""
     x = from_uint8(faces)
     out = {}
-    for i, kind in enumerate(MASK_KINDS):
-        m = torch.ones(len(x), 1, 64, 64) if kind == "none" else torch.stack([mask_lib.named(kind, seed=j) for j in range(len(x))])[:, None]
-        frames = masked_frames(x, m)
+    for kind in MASK_KINDS:
+        frames = masked_frames(x, _masks(kind, len(x)))
         out[kind] = point_error(net, frames, detector(frames).astype(np.float32))
     return out
 
@@ -182,8 +190,7 @@ def card_assets(net: LandmarkNet, run_dir: str | Path, holdout: np.ndarray, out:
     axes = fig.subplots(4, len(MASK_KINDS))
     x = from_uint8(holdout[:4])
     for c, kind in enumerate(MASK_KINDS):
-        m = torch.ones(len(x), 1, 64, 64) if kind == "none" else torch.stack([mask_lib.named(kind, seed=j) for j in range(len(x))])[:, None]
-        frames = masked_frames(x, m)
+        frames = masked_frames(x, _masks(kind, len(x)))
         truth = detector(frames)
         with torch.no_grad():
             pred = net(from_uint8(frames)).numpy()
