@@ -3,16 +3,18 @@ and the completion figure. Small settings throughout: these check plumbing, not 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
-import torch
 import pytest
+import torch
 from matplotlib.figure import Figure
 from PIL import Image
 
 from semantic_inpaint import cli, complete, masks
 from semantic_inpaint.figures import completion_figure, save_figure
+from semantic_inpaint.models import LandmarkNet, load_landmark_net
 from semantic_inpaint.train import export
 
 FAST = ["--iterations", "3", "--candidates", "2", "--preset", "yeh2017", "--no-progress"]
@@ -104,11 +106,22 @@ def test_completion_figure_axes(tiny_models, faces: np.ndarray, preset: str, axe
 
 
 def test_structure_figure_draws_the_soft_landmark_curve(tiny_models, faces: np.ndarray) -> None:
-    from semantic_inpaint.models import LandmarkNet
-
     torch.manual_seed(0)
     result = complete(faces[:1], "centre", "structure", models=tiny_models, landmark_model=LandmarkNet(width=4), device="cpu", iterations=3, candidates=3, progress=False)
     fig = completion_figure(result)
     assert len(fig.axes) == 7
     assert fig.axes[-1].get_title() == "soft landmark loss L_d (ours)"
     assert len(fig.axes[-1].lines[0].get_xdata()) == 4  # steps 0..3: a curve, not bars
+
+
+def test_train_landmarks_exports_a_net_the_soft_loss_loads(weights: Path, tmp_path: Path, capsys) -> None:
+    """The model card's command, tiny: labels, trains, adds the net to a weights folder's manifest."""
+    pytest.importorskip("gan_face_generate")  # the teacher renders the synthetic faces
+    folder = tmp_path / "w"
+    shutil.copytree(weights, folder)
+    _run("train-landmarks", "--samples", "16", "--faces", "8", "--epochs", "1", "--workers", "1", "--device", "cpu",
+         "--weights", folder, "--cache", tmp_path / "cache", "--out", tmp_path / "run", "--export", folder)
+    assert "held-out point error vs dlib" in capsys.readouterr().out
+    assert isinstance(load_landmark_net(folder, device="cpu"), LandmarkNet)
+    for name in ("landmarks_curve.png", "landmarks_samples.png", "landmarks.json"):
+        assert (folder / name).is_file()
