@@ -272,7 +272,6 @@ def summarise(rows: list[dict]) -> str:
     (the interval of the mean difference says whether a method helps on these images)."""
     masks = list(dict.fromkeys(r["mask"] for r in rows))
     methods = list(dict.fromkeys(r["method"] for r in rows))
-    value = {(r["mask"], r["method"], r["image"]): r for r in rows}
     lines = []
     for key, title in METRICS.items():
         lines += [f"### {title}", "", "| mask | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
@@ -288,9 +287,11 @@ def summarise(rows: list[dict]) -> str:
         lines += [f"### {title}", "", "| mask | " + " | ".join(others) + " |", "|---" * (len(others) + 1) + "|"]
         for mask_name in masks:
             cells = []
+            base_rows = {r["image"]: r for r in rows if r["mask"] == mask_name and r["method"] == base}
             for m in others:
-                pairs = [(value[(mask_name, m, i)], r) for (mk, mm, i), r in value.items() if mk == mask_name and mm == base and (mask_name, m, i) in value]
-                cells.append(_cell(np.array([float(a[key]) - float(b[key]) for a, b in pairs]), key, signed=True))
+                mine = {r["image"]: r for r in rows if r["mask"] == mask_name and r["method"] == m}
+                diffs = [float(mine[i][key]) - float(r[key]) for i, r in base_rows.items() if i in mine]
+                cells.append(_cell(np.array(diffs), key, signed=True))
             lines.append(f"| {mask_name} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
