@@ -16,16 +16,18 @@ from semantic_inpaint.baselines.common import finish, prepare
 from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.io import as_images
 
-# Library images compared at once: 512 float64 faces are 50 MB, so a 16384-face uint8
-# training set (200 MB) never has to be held in floating point all at once.
-CHUNK = 512
+# Library images compared at once: the float64 differences of 8 queries with 128 faces are
+# 100 MB, so a 16384-face uint8 training set (200 MB) is never held in floating point at once.
+CHUNK = 128
 
 
 def nearest_index(images: object, masks: object, library: object) -> Tensor:
     """(N,) index into `library` of each image's nearest neighbour over its known pixels.
 
     Squared L2 over the known pixels (all three channels), in float64 so that near-ties are
-    not decided by round-off; the first of exact ties wins.
+    not decided by round-off; the first of exact ties wins. The distances are summed from the
+    differences, not expanded into matrix products: BLAS rounds identical library rows
+    differently (by 1e-10 at 64x64x3) when they fall in different blocks, which broke ties.
     """
     x, m = prepare(images, masks)
     if library is None or len(library) == 0:
@@ -33,15 +35,13 @@ def nearest_index(images: object, masks: object, library: object) -> Tensor:
             "nearest-neighbour fill needs a library of faces to draw from, e.g. the training set: "
             "semantic_inpaint.data.load_images('synthetic', n=2000) or 'celeba:DIR'"
         )
-    known = m.expand_as(x).flatten(1).double()
-    query = x.flatten(1).double() * known
-    # sum_k m_k (l_k - q_k)^2 = sum m q^2 - 2 sum (m q) l + sum m l^2, as matrix products.
-    own = (query * query).sum(1, keepdim=True)
+    known = m.expand_as(x).flatten(1).double()[:, None]  # (N, 1, D)
+    query = x.flatten(1).double()[:, None]
     best_d = torch.full((len(x),), float("inf"), dtype=torch.float64)
     best_i = torch.zeros(len(x), dtype=torch.long)
     for start in range(0, len(library), CHUNK):
         lib = as_images(library[start : start + CHUNK]).flatten(1).double()
-        d = own - 2 * query @ lib.T + known @ (lib * lib).T
+        d = ((lib[None] - query) ** 2 * known).sum(-1)  # (N, chunk)
         value, index = d.min(1)
         better = value < best_d  # strict: an earlier chunk keeps its ties
         best_d[better], best_i[better] = value[better], index[better] + start
