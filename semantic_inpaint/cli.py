@@ -74,6 +74,14 @@ def _device(args: argparse.Namespace) -> str | None:
     return args.device
 
 
+def _steps(text: str) -> tuple[int, ...]:
+    """'100,200,300' -> (100, 200, 300), for --halve-at."""
+    try:
+        return tuple(int(t) for t in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected step numbers separated by commas, e.g. 100,200,300; got {text!r}") from None
+
+
 def _overrides(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, object]:
     """The search options given on the command line; the rest keep the preset's values."""
     return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
@@ -112,7 +120,7 @@ def _complete(args: argparse.Namespace) -> None:
         models=models,
         device=device,
         progress=False if args.no_progress else None,
-        **_overrides(args, ("iterations", "candidates", "seed", "blend")),
+        **_overrides(args, ("iterations", "candidates", "halve_at", "seed", "blend")),
     )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     result.image().save(args.out)
@@ -134,7 +142,7 @@ def _demo(args: argparse.Namespace) -> None:
         raise WeightsError(f"the demo needs pretrained weights and none could be loaded: {e}") from None
     with resources.as_file(resources.files("semantic_inpaint") / EXAMPLE_FACE) as path:
         image = load_image(path)
-    overrides = _overrides(args, ("iterations", "candidates"))
+    overrides = _overrides(args, ("iterations", "candidates", "halve_at"))
     config = PRESETS[args.preset].with_overrides(**overrides)
     print(f"completing the centre of the example face: preset {args.preset}, {config.iterations} iterations, K = {config.candidates}")
     start = time.perf_counter()
@@ -174,7 +182,7 @@ def _evaluate(args: argparse.Namespace) -> None:
         batch_size=args.batch_size,
         library=library,
         device=device,
-        **_overrides(args, ("iterations", "candidates", "seed")),
+        **_overrides(args, ("iterations", "candidates", "halve_at", "seed")),
     )
     if team.is_main:
         print(f"{len(images)} images in {time.perf_counter() - start:.0f} s; tables in {Path(args.out) / 'results.md'}")
@@ -217,6 +225,13 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--preset", choices=sorted(PRESETS), default="thesis", help="thesis: context + prior + dlib landmark loss; yeh2017: context + prior; structure: context + prior + soft landmark loss (default: thesis)")
     search.add_argument("--iterations", type=int, default=None, help="Adam steps on z (preset default: 1000)")
     search.add_argument("--candidates", type=int, default=None, help="K latent vectors searched (preset default: 64)")
+    search.add_argument(
+        "--halve-at",
+        type=_steps,
+        default=None,
+        metavar="STEPS",
+        help="successive halving, e.g. 100,200,300: at each step keep the better half of the candidates (ours; default off; see docs/performance.md)",
+    )
     search.add_argument("--device", choices=["cpu", "cuda"], default=None, help="default: cuda when available, else cpu")
     search.add_argument("--weights", default=None, metavar="DIR", help="a folder written by `train --export` (default: the shipped weights)")
 

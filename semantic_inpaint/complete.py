@@ -26,11 +26,12 @@ class Completion:
     """What `complete` returns. Images are in [0, 1]; masks use 1 = known, 0 = missing.
 
     images      (N, 3, 64, 64) the completed images: known pixels of the input, the hole from the best candidate
-    best        (N,) index of the best candidate (lowest total loss, eq. 20)
+    best        (N,) index of the best candidate (lowest total loss, eq. 20, among the survivors)
     candidates  (N, K, 3, 64, 64) every candidate G(z), before the overlay
     losses      per-candidate loss terms at the final z, each (N, K)
-    history     the loss terms along the search
-    z           (N, K, 100) the final latent vectors
+    history     the loss terms along the search (NaN after a candidate was dropped by halving)
+    z           (N, K, 100) the final latent vectors (a dropped candidate's z when it was dropped)
+    survivors   (N, K) bool, the candidates searched to the end: all, unless `halve_at` was set
     inputs, masks, config: what the search ran on
     """
 
@@ -43,6 +44,7 @@ class Completion:
     inputs: Tensor
     masks: Tensor
     config: SearchConfig
+    survivors: Tensor
 
     def image(self, i: int = 0) -> Image.Image:
         """The i-th completed image as a PIL picture."""
@@ -61,7 +63,7 @@ class Completion:
         if self.config.loss.landmark == "soft":
             raise ValueError("the soft landmark loss changed the z trajectory: run preset='yeh2017' to compare, not a re-ranking")
         total = self.config.loss.weight * (self.losses.context + self.losses.prior)
-        best = total.argmin(dim=1)
+        best = total.masked_fill(~self.survivors, float("inf")).argmin(dim=1)
         config = self.config.with_overrides(landmark="none", landmark_every=0)
         picked = self.candidates[torch.arange(len(best)), best]
         return replace(
@@ -121,7 +123,8 @@ def complete(
         replace its fields by name: iterations, candidates, lr, betas, seed, blend ('overlay'
         or 'poisson'), window, prior_weight, weight, landmark ('hard', 'soft', 'none'),
         landmark_threshold, landmark_tau, landmark_every, patience and min_improvement (early
-        stopping, off by default), precision ('fp32', or 'bf16' networks for GPUs).
+        stopping, off by default), halve_at (successive halving of the candidates, off by default),
+        precision ('fp32', or 'bf16' networks for GPUs).
     models: (generator, discriminator) to use instead of the shipped pretrained ones; they are
         frozen in place (eval mode, no weight gradients), as the method requires.
     device: where to search; default CUDA when available, else CPU.
@@ -168,4 +171,5 @@ def complete(
         inputs=x,
         masks=m,
         config=config,
+        survivors=result.survivors.cpu(),
     )

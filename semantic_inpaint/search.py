@@ -8,7 +8,11 @@ the z trajectory: it is computed on the final candidates to rank them (eq. 20) a
 every `landmark_every` steps for the record. The soft landmark loss (losses.soft_landmarks) is
 differentiable and joins the objective at every step. With `patience` > 0 the search stops early
 once no candidate improves; it checks once per `patience` steps, so the loop has no per-step
-host-device synchronisation. This module does no I/O and no printing.
+host-device synchronisation. With `halve_at` (successive halving, ours; off in every preset)
+each image keeps only the better half of its remaining candidates at the given steps, ranked by
+the loss being minimised; since candidates never interact, the survivors follow exactly the
+paths they would follow in the full search, and the dropped ones keep the z they had.
+This module does no I/O and no printing.
 """
 
 from __future__ import annotations
@@ -58,8 +62,9 @@ class SearchResult:
     z: Tensor  # (N, K, z_dim), final
     candidates: Tensor  # (N, K, 3, H, W) in [-1, 1]: G(z)
     losses: LossTerms  # at the final z
-    best: Tensor  # (N,) index of the candidate with the lowest total
-    history: LossHistory
+    best: Tensor  # (N,) index of the surviving candidate with the lowest total
+    history: LossHistory  # a candidate dropped by halving has NaN from then on
+    survivors: Tensor  # (N, K) bool: searched to the end (all True unless config.halve_at)
 
 
 def _landmark_terms(x: Tensor, mask: Tensor, reference: Tensor, detector: LandmarkDetector, threshold: float) -> Tensor:
@@ -67,6 +72,26 @@ def _landmark_terms(x: Tensor, mask: Tensor, reference: Tensor, detector: Landma
     frames = masked_frames(x.flatten(0, 1), mask.repeat_interleave(k, 0))
     points = torch.from_numpy(detector(frames)).view(n, k, 68, 2)
     return landmark_loss(points, reference[:, None], threshold).to(x.device)
+
+
+def _halve(
+    z: Tensor, opt: torch.optim.Adam, alive: Tensor, ranking: Tensor, z_all: Tensor, lr: float, betas: tuple[float, float]
+) -> tuple[Tensor, torch.optim.Adam, Tensor, Tensor]:
+    """Keep each image's better half (lower `ranking`, (N, k)) of the candidates: z and Adam's
+    moments are gathered, so every survivor goes on exactly as it would have. Writes the
+    current z of all k into `z_all` (N, K, z_dim) at their original indices `alive` first."""
+    z_all.scatter_(1, alive[..., None].expand_as(z), z.detach())
+    keep = ranking.topk((ranking.shape[1] + 1) // 2, dim=1, largest=False).indices.sort(dim=1).values
+    state = opt.state[z]
+
+    def gather(t: Tensor) -> Tensor:
+        return t.gather(1, keep[..., None].expand(-1, -1, t.shape[-1]))
+
+    z = gather(z.detach()).requires_grad_(True)
+    opt = torch.optim.Adam([z], lr=lr, betas=betas)
+    # Adam starts its state only when it finds none, so these moments (and step count) carry on.
+    opt.state[z] = {"step": state["step"].clone(), "exp_avg": gather(state["exp_avg"]), "exp_avg_sq": gather(state["exp_avg_sq"])}
+    return z, opt, alive.gather(1, keep), keep
 
 
 def search(
@@ -120,23 +145,27 @@ def search(
     elif soft:
         with torch.no_grad():
             reference = net(masked_points, landmark_net, image, mask)[:, None]  # (N, 1, 68, 2)
-    mask_k = mask.repeat_interleave(k, 0) if soft else None
 
     def evaluate(zz: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
-        x = net(generator, zz.flatten(0, 1)).view(n, k, *image.shape[1:])
+        kk = zz.shape[1]  # k, or fewer after halving
+        x = net(generator, zz.flatten(0, 1)).view(n, kk, *image.shape[1:])
         lc = context_loss(x, image, weights)
-        lp = prior_loss(net(discriminator, x.flatten(0, 1)).view(n, k), lc_cfg.prior_weight)
+        lp = prior_loss(net(discriminator, x.flatten(0, 1)).view(n, kk), lc_cfg.prior_weight)
         ld = None
         if soft:
-            points = net(masked_points, landmark_net, x.flatten(0, 1), mask_k).view(n, k, 68, 2)
+            points = net(masked_points, landmark_net, x.flatten(0, 1), mask.repeat_interleave(kk, 0)).view(n, kk, 68, 2)
             ld = soft_landmark_loss(points, reference, lc_cfg.landmark_threshold, lc_cfg.landmark_tau)
         return x, lc, lp, ld
 
     steps = config.iterations
-    hist_c = torch.empty(steps, n, k, device=device)
-    hist_p = torch.empty(steps, n, k, device=device)
+    # NaN marks the steps after a candidate was dropped by halving.
+    hist_c = torch.full((steps, n, k), float("nan"), device=device)
+    hist_p = torch.full((steps, n, k), float("nan"), device=device)
     hist_l, landmark_steps = [], []
-    hist_soft = torch.empty(steps if soft else 0, n, k, device=device)
+    hist_soft = torch.full((steps if soft else 0, n, k), float("nan"), device=device)
+    alive = torch.arange(k, device=device).expand(n, k)  # (N, k now): original index of each candidate
+    z_all = z.detach().clone()  # every candidate's z; a dropped one keeps the z it had
+    halve_at = set(config.halve_at)
     best = torch.full((n, k), float("inf"), device=device)  # each candidate's lowest loss so far
     best_at_check = best.clone()
     ran = steps
@@ -149,11 +178,13 @@ def search(
         opt.step()
         with torch.no_grad():
             z.clamp_(-1, 1)
-            hist_c[t], hist_p[t] = lc, lp  # stays on the device: no host sync per step
+            hist_c[t].scatter_(1, alive, lc)  # stays on the device: no host sync per step
+            hist_p[t].scatter_(1, alive, lp)
             if soft:
-                hist_soft[t] = ld
+                hist_soft[t].scatter_(1, alive, ld)
             if use_landmarks and lc_cfg.landmark_every and t % lc_cfg.landmark_every == 0:
-                hist_l.append(_landmark_terms(x, mask, reference, detector, lc_cfg.landmark_threshold))
+                ld_t = _landmark_terms(x, mask, reference, detector, lc_cfg.landmark_threshold)
+                hist_l.append(torch.full((n, k), float("nan"), device=device).scatter_(1, alive, ld_t))
                 landmark_steps.append(t)
             if config.patience:
                 torch.minimum(best, per_candidate, out=best)
@@ -165,9 +196,16 @@ def search(
                         ran = t + 1
                         break
                     best_at_check.copy_(best)
+            if t in halve_at:
+                # Ranked by the loss being minimised at z before this step (the hard landmark
+                # loss, which only ranks, waits for the end), so thesis and yeh2017 keep the
+                # same survivors.
+                z, opt, alive, keep = _halve(z, opt, alive, per_candidate, z_all, config.lr, config.betas)
+                best, best_at_check = best.gather(1, keep), best_at_check.gather(1, keep)
 
     with torch.no_grad():
-        z = z.detach()
+        z = z_all.scatter_(1, alive[..., None].expand_as(z), z.detach())
+        survivors = torch.zeros(n, k, dtype=torch.bool, device=device).scatter_(1, alive, True)
         x, lc, lp, ld = evaluate(z)
         if use_landmarks:
             ld = _landmark_terms(x, mask, reference, detector, lc_cfg.landmark_threshold)
@@ -182,6 +220,7 @@ def search(
         z=z,
         candidates=x,
         losses=LossTerms(lc, lp, ld, total),
-        best=total.argmin(dim=1),
+        best=total.masked_fill(~survivors, float("inf")).argmin(dim=1),
         history=LossHistory(hist_c[:ran], hist_p[:ran], hist_landmark, landmark_steps),
+        survivors=survivors,
     )

@@ -125,3 +125,21 @@ def test_train_landmarks_exports_a_net_the_soft_loss_loads(weights: Path, tmp_pa
     assert isinstance(load_landmark_net(folder, device="cpu"), LandmarkNet)
     for name in ("landmarks_curve.png", "landmarks_samples.png", "landmarks.json"):
         assert (folder / name).is_file()
+
+
+def test_halve_at_reaches_the_search(face: Path, weights: Path, tiny_models, tmp_path: Path) -> None:
+    # --halve-at gives the picture that complete(..., halve_at=...) gives from Python.
+    out = tmp_path / "halved.png"
+    _run("complete", face, "--mask", "centre", "--out", out, "--weights", weights, "--halve-at", "2,1", "--iterations", "4", "--candidates", "5", "--preset", "yeh2017", "--no-progress")
+    direct = complete(Image.open(face), "centre", "yeh2017", models=tiny_models, device="cpu", iterations=4, candidates=5, halve_at=(1, 2), progress=False)
+    assert direct.survivors.sum().item() == 2  # 5 -> 3 -> 2: the option was in force
+    np.testing.assert_array_equal(np.asarray(Image.open(out)), np.asarray(direct.image()))
+
+
+def test_bad_halve_at_is_a_clean_error(face: Path, weights: Path, tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit):  # argparse's own error: the usage, then the message
+        _run("complete", face, "--mask", "centre", "--out", tmp_path / "x.png", "--halve-at", "100,x")
+    err = capsys.readouterr().err
+    assert "error: argument --halve-at" in err and "100,200,300" in err and "Traceback" not in err
+    err = _fails(capsys, "complete", face, "--mask", "centre", "--out", tmp_path / "x.png", "--weights", weights, *FAST, "--halve-at", "5")
+    assert "halve_at" in err and "[0, 3)" in err

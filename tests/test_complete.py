@@ -78,3 +78,20 @@ def test_user_models_are_frozen_and_get_no_gradients(faces):
     for net in (g, d):
         assert not net.training
         assert all(not p.requires_grad and p.grad is None for p in net.parameters())
+
+
+def test_halving_ranks_only_the_survivors(tiny_models, faces):
+    from dataclasses import replace
+
+    from semantic_inpaint.search import LossTerms
+
+    r = complete(faces[0], "centre", preset="thesis", models=tiny_models, progress=False, iterations=4, candidates=4, halve_at=(1,))
+    assert r.survivors.sum().item() == 2 and bool(r.survivors[0, r.best[0]])
+    # Make a dropped candidate the cheapest by far: the yeh2017 re-ranking must still pass it over.
+    dropped = int((~r.survivors[0]).nonzero()[0])
+    context = r.losses.context.clone()
+    context[0, dropped] = -1e6
+    rigged = replace(r, losses=LossTerms(context, r.losses.prior, r.losses.landmark, r.losses.total))
+    survivors = r.survivors[0].nonzero().flatten().tolist()
+    expected = min(survivors, key=lambda c: float(context[0, c] + r.losses.prior[0, c]))
+    assert int(rigged.without_landmark_ranking().best[0]) == expected

@@ -5,6 +5,8 @@ import torch
 
 from semantic_inpaint.config import THESIS, YEH2017
 from semantic_inpaint.losses.landmarks import LandmarkDetector
+from semantic_inpaint.models import freeze
+from semantic_inpaint.models.landmarks import LandmarkNet
 from semantic_inpaint.search import search
 
 
@@ -111,3 +113,66 @@ def test_bf16_networks_keep_z_and_losses_fp32_and_stay_close(tiny_models, faces,
 def test_unknown_precision_is_refused():
     with pytest.raises(ValueError, match="precision"):
         YEH2017.with_overrides(precision="fp8")
+
+
+def _better_half(loss: torch.Tensor, alive: list[int]) -> list[int]:
+    """The survivors a halving must keep, worked out from the full search's history: the
+    ceil(k/2) lowest of `loss` among the `alive` candidates, in their original order."""
+    ranked = sorted(alive, key=lambda c: float(loss[c]))
+    return sorted(ranked[: (len(alive) + 1) // 2])
+
+
+def test_halving_keeps_the_better_half_and_their_paths(tiny_models, faces, device):
+    base = YEH2017.with_overrides(iterations=12, candidates=7)
+    full = run(tiny_models, faces, device, base, n=2)
+    halved = run(tiny_models, faces, device, base.with_overrides(halve_at=(3, 6)), n=2)
+    total = full.history.context + full.history.prior  # (T, N, K), weight 1: the loss minimised
+    for i in range(2):
+        after_3 = _better_half(total[3, i], list(range(7)))  # 7 -> 4
+        after_6 = _better_half(total[6, i], after_3)  # 4 -> 2
+        assert halved.survivors[i].nonzero().flatten().tolist() == after_6
+        # The survivors go on exactly as in the full search (up to the round-off of a smaller
+        # batch), so the same z and losses at the end ...
+        torch.testing.assert_close(halved.z[i, after_6], full.z[i, after_6], atol=1e-5, rtol=0)
+        torch.testing.assert_close(halved.losses.context[i, after_6], full.losses.context[i, after_6], rtol=1e-4, atol=0)
+        # ... and the best is the lowest total among them.
+        assert int(halved.best[i]) == after_6[int(full.losses.total[i, after_6].argmin())]
+        # Dropped candidates: history up to their last step, NaN after; z as when dropped.
+        dropped_early = sorted(set(range(7)) - set(after_3))
+        assert not halved.history.context[:4, i, dropped_early].isnan().any()
+        assert halved.history.context[4:, i, dropped_early].isnan().all()
+        torch.testing.assert_close(halved.history.context[:4, i], full.history.context[:4, i], rtol=1e-4, atol=0)
+    # 7 candidates for 4 steps, 4 for 3, 2 for 5: the history shows what ran.
+    assert (~halved.history.context.isnan()).sum().item() == 2 * (7 * 4 + 4 * 3 + 2 * 5)
+
+
+def test_halving_keeps_thesis_and_yeh2017_on_one_search(tiny_models, faces):
+    # The halving ranks by the loss being minimised, not the hard landmark loss, so the two
+    # presets keep the same survivors and still share one search in the harness.
+    cfg = dict(iterations=6, candidates=6, halve_at=(2,))
+    thesis = run(tiny_models, faces, "cpu", THESIS.with_overrides(**cfg))
+    yeh = run(tiny_models, faces, "cpu", YEH2017.with_overrides(**cfg))
+    assert torch.equal(thesis.survivors, yeh.survivors) and torch.equal(thesis.z, yeh.z)
+    total = thesis.losses.total.masked_fill(~thesis.survivors, float("inf"))
+    assert torch.equal(thesis.best, total.argmin(1))
+
+
+def test_halving_with_early_stopping_and_soft_landmarks_runs(tiny_models, faces):
+    torch.manual_seed(0)
+    net = freeze(LandmarkNet(width=4))
+    cfg = YEH2017.with_overrides(iterations=8, candidates=4, halve_at=(2, 4), landmark="soft", patience=2, min_improvement=0.0)
+    r = run(tiny_models, faces, "cpu", cfg, landmark_net=net)
+    assert r.survivors.sum().item() == 1
+    assert r.history.landmark.shape == r.history.context.shape  # soft: every step, NaN once dropped
+    assert r.history.landmark[-1].isnan().sum().item() == 3
+
+
+@pytest.mark.parametrize("bad", [(5,), (-1,), (2, 2), ("x",)])
+def test_halving_steps_are_checked(bad):
+    with pytest.raises(ValueError, match="halve_at"):
+        YEH2017.with_overrides(iterations=5, halve_at=bad)
+
+
+def test_halving_is_off_in_the_presets_and_normalised():
+    assert THESIS.halve_at == YEH2017.halve_at == ()
+    assert YEH2017.with_overrides(halve_at=[300, 100]).halve_at == (100, 300)

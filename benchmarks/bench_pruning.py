@@ -1,0 +1,190 @@
+"""Candidate pruning (successive halving, `SearchConfig.halve_at`): steps saved and PSNR cost.
+
+The K candidates of a search never interact (G and D are frozen; each z gets its own gradient
+and Adam's update is per element), so a pruned search's survivors follow exactly the paths
+they follow in the full search (tests/test_search.py checks this). One full search per face
+therefore tells what *any* pruning schedule would have returned: rank the survivors by their
+loss at each halving step, as the search does, and pick the best survivor at the end.
+
+    collect   full thesis-preset searches (K = 64, 1000 iterations by default) on held-out
+              faces, one .npz each under OUT: per-candidate loss histories (the hard
+              landmark loss every 25 steps), final losses, and every candidate's PSNR / SSIM
+              after the overlay. Resumable: finished faces are skipped.
+    analyse   for each schedule: the fraction of candidate-steps it runs, and each face's
+              PSNR change against the full search (mean, bootstrap 95 % CI, worst case),
+              for the yeh2017 ranking (context + prior) and the thesis ranking (+ L_d).
+    time      wall time of a real pruned search against the full one, same face, and a check
+              that they return the same candidate.
+
+    python benchmarks/bench_pruning.py collect --faces 8 --out results/pruning
+    python benchmarks/bench_pruning.py analyse --out results/pruning
+    python benchmarks/bench_pruning.py time --halve-at 50,100,200
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from bench_complete import machine, time_naive
+
+from semantic_inpaint import complete, load_pretrained
+from semantic_inpaint.blend import overlay
+from semantic_inpaint.data import load_images
+from semantic_inpaint.evaluate import bootstrap_ci, mask_for
+from semantic_inpaint.metrics import hole, psnr, ssim
+
+MASKS = ("centre", "random", "left", "right")
+LANDMARK_EVERY = 25  # the hard loss's history: halving steps must be multiples of this
+SCHEDULES = ("100", "250,500", "200,400,600", "100,200,300", "50,100,200", "100,200,300,400", "50,100,150,200,250")
+
+
+def collect(out: Path, faces: int, iterations: int, candidates: int, masks: tuple[str, ...]) -> None:
+    """One full thesis-preset search per (face, mask), faces interleaved over masks so that a
+    cut-off run still covers every mask; each saved as OUT/{mask}_{face}.npz."""
+    out.mkdir(parents=True, exist_ok=True)
+    truth_all = torch.from_numpy(load_images("synthetic-holdout", n=faces)).permute(0, 3, 1, 2).float() / 255
+    models = load_pretrained(device="cpu")
+    for i in range(faces):
+        for name in masks:
+            path = out / f"{name}_{i}.npz"
+            if path.is_file():
+                continue
+            truth, m = truth_all[i : i + 1], mask_for(name, i)[None, None]
+            t0 = time.perf_counter()
+            c = complete(truth, m, "thesis", models=models, device="cpu", progress=False,
+                         iterations=iterations, candidates=candidates, landmark_every=LANDMARK_EVERY)
+            seconds = time.perf_counter() - t0
+            k = c.candidates.shape[1]
+            filled = overlay(c.candidates[0], truth.expand(k, -1, -1, -1), m.expand(k, -1, -1, -1))
+            target, region = truth.expand(k, -1, -1, -1), hole(m).expand(k, -1, -1, -1)
+            np.savez_compressed(
+                path,
+                context=c.history.context[:, 0].numpy(),  # (T, K): loss at z before step t
+                prior=c.history.prior[:, 0].numpy(),
+                landmark=c.history.landmark[:, 0].numpy(),  # (R, K) at landmark_steps
+                landmark_steps=np.array(c.history.landmark_steps),
+                final_context=c.losses.context[0].numpy(),
+                final_prior=c.losses.prior[0].numpy(),
+                final_landmark=c.losses.landmark[0].numpy(),
+                psnr=psnr(filled, target).numpy(),
+                psnr_hole=psnr(filled, target, region=region).numpy(),
+                ssim=ssim(filled, target).numpy(),
+                seconds=seconds,
+            )
+            print(f"{path.name}: {seconds:.0f} s, best (thesis) #{int(c.best[0])}, PSNR {float(psnr(c.images, truth)[0]):.2f} dB", flush=True)
+
+
+def survivors(loss: np.ndarray, halve_at: tuple[int, ...]) -> np.ndarray:
+    """The candidates a search with `halve_at` keeps, from the full search's loss history
+    (T, K): at each halving step the better half (ceil) of those left, as `search` ranks."""
+    alive = np.arange(loss.shape[1])
+    for t in sorted(halve_at):
+        alive = np.sort(alive[np.argsort(loss[t, alive], kind="stable")[: (len(alive) + 1) // 2]])
+    return alive
+
+
+def work(halve_at: tuple[int, ...], k: int, steps: int) -> float:
+    """Candidate-steps a halving schedule runs, as a fraction of the full search's k x steps."""
+    alive, done, last = k, 0, 0
+    for t in sorted(halve_at):
+        done += alive * (t + 1 - last)  # step t runs with all of them, then they are halved
+        alive, last = (alive + 1) // 2, t + 1
+    return (done + alive * (steps - last)) / (k * steps)
+
+
+def analyse(out: Path, schedules: list[tuple[int, ...]]) -> None:
+    """Per schedule: candidate-steps run, and the PSNR change of the picked completion against
+    the full search, paired by face, for both rankings. 'by L_d too' halves on the thesis's
+    total with the hard landmark loss (the library halves on context + prior only)."""
+    runs = {p.stem: np.load(p) for p in sorted(out.glob("*.npz"))}
+    if not runs:
+        raise SystemExit(f"no searches under {out}: run `collect` first")
+    masks = sorted({name.split("_")[0] for name in runs})
+    some = next(iter(runs.values()))
+    steps, k = some["context"].shape
+    print(f"{len(runs)} full searches (K = {k}, {steps} iterations) under {out}: masks {', '.join(f'{m} {sum(n.startswith(m) for n in runs)}' for m in masks)}")
+    print(f"mean search time {np.mean([float(r['seconds']) for r in runs.values()]):.0f} s\n")
+    print("| halve at | candidate-steps | ranking | PSNR change, dB: mean [95 % CI] | worst | pick changed |")
+    print("|---|---|---|---|---|---|")
+    for halve_at in schedules:
+        for ranking in ("yeh2017", "thesis", "thesis, by L_d too"):
+            diffs, changed = [], 0
+            for r in runs.values():
+                final = r["final_context"] + r["final_prior"]
+                history = r["context"] + r["prior"]
+                if ranking != "yeh2017":
+                    final = final + r["final_landmark"]
+                if ranking == "thesis, by L_d too":
+                    if any(t % LANDMARK_EVERY for t in halve_at):
+                        break
+                    at = {int(s): i for i, s in enumerate(r["landmark_steps"])}
+                    history = history.copy()
+                    for t in halve_at:
+                        history[t] += r["landmark"][at[t]]
+                full_pick = int(np.argmin(final))
+                kept = survivors(history, halve_at)
+                pick = int(kept[np.argmin(final[kept])])
+                diffs.append(r["psnr"][pick] - r["psnr"][full_pick])
+                changed += pick != full_pick
+            else:
+                d = np.array(diffs)
+                lo, hi = bootstrap_ci(d)
+                print(f"| {','.join(map(str, halve_at))} | {work(halve_at, k, steps):.1%} | {ranking} | {d.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] | {d.min():+.2f} | {changed}/{len(d)} |")
+    oracle = np.mean([r["psnr"].max() - r["psnr"][np.argmin(r["final_context"] + r["final_prior"])] for r in runs.values()])
+    print(f"\nfor scale: the best of the {k} candidates by PSNR is {oracle:.2f} dB above the yeh2017 pick, on average")
+
+
+def time_search(faces: int, halve_at: tuple[int, ...], iterations: int, naive_steps: int) -> None:
+    """Wall time of the full and the halved yeh2017 search (K = 64) on the same faces, the
+    naive loop's seconds per step, and whether the halved search picks the same candidate."""
+    models = load_pretrained(device="cpu")
+    truth = torch.from_numpy(load_images("synthetic-holdout", n=faces)).permute(0, 3, 1, 2).float() / 255
+    print(f"{machine(torch.device('cpu'))}; yeh2017, K = 64, {iterations} iterations, centre mask, {faces} face(s), one at a time")
+    naive, _, _ = time_naive(models, truth[:1] * 2 - 1, naive_steps)
+    print(f"naive loop: {naive:.3f} s / step (median of {naive_steps}) -> {naive * iterations:.0f} s per face")
+    for i in range(faces):
+        walls, picks = {}, {}
+        for name, schedule in (("full", ()), ("halved", halve_at)):
+            t0 = time.perf_counter()
+            c = complete(truth[i], "centre", "yeh2017", models=models, device="cpu", progress=False, iterations=iterations, halve_at=schedule)
+            walls[name], picks[name] = time.perf_counter() - t0, (int(c.best[0]), float(psnr(c.images, truth[i : i + 1])[0]))
+        print(
+            f"face {i}: full {walls['full']:.0f} s (x{naive * iterations / walls['full']:.2f} naive), "
+            f"halved at {','.join(map(str, halve_at))} {walls['halved']:.0f} s (x{naive * iterations / walls['halved']:.2f} naive, "
+            f"x{walls['full'] / walls['halved']:.2f} full); picks #{picks['full'][0]} ({picks['full'][1]:.2f} dB) and #{picks['halved'][0]} ({picks['halved'][1]:.2f} dB)",
+            flush=True,
+        )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    pc = sub.add_parser("collect")
+    pc.add_argument("--out", type=Path, default=Path("results/pruning"))
+    pc.add_argument("--faces", type=int, default=8)
+    pc.add_argument("--iterations", type=int, default=1000)
+    pc.add_argument("--candidates", type=int, default=64)
+    pc.add_argument("--masks", default=",".join(MASKS))
+    pa = sub.add_parser("analyse")
+    pa.add_argument("--out", type=Path, default=Path("results/pruning"))
+    pa.add_argument("--schedules", default=";".join(SCHEDULES), help="schedules separated by ';', steps by ','")
+    pt = sub.add_parser("time")
+    pt.add_argument("--faces", type=int, default=1)
+    pt.add_argument("--halve-at", default="100,200,300")
+    pt.add_argument("--iterations", type=int, default=1000)
+    pt.add_argument("--naive-steps", type=int, default=5)
+    a = p.parse_args()
+    if a.command == "collect":
+        collect(a.out, a.faces, a.iterations, a.candidates, tuple(a.masks.split(",")))
+    elif a.command == "analyse":
+        analyse(a.out, [tuple(int(t) for t in s.split(",")) for s in a.schedules.split(";")])
+    else:
+        time_search(a.faces, tuple(int(t) for t in a.halve_at.split(",")), a.iterations, a.naive_steps)
+
+
+if __name__ == "__main__":
+    main()
