@@ -179,6 +179,13 @@ def evaluate(
         if new_file:
             writer.writeheader()
         for mask_name in masks:
+            # The input and truth of every image, also where all its rows are done (a folder
+            # from before pictures were saved), so that the figure always has its rows.
+            for i in range(len(images)):
+                if team.owns(i) and not image_path(out, mask_name, "truth", i).is_file():
+                    m = mask_for(mask_name, i)[None]
+                    _save(image_path(out, mask_name, "input", i), truth_all[i] * m + 0.5 * (1 - m))
+                    _save(image_path(out, mask_name, "truth", i), truth_all[i])
             for run in _runs(methods, overrides):
                 todo = [i for i in range(len(images)) if team.owns(i) and any((str(i), mask_name, m) not in done for m in run)]
                 mark = len(rows)
@@ -189,9 +196,6 @@ def evaluate(
                     t0 = time.perf_counter()
                     completed = _complete(run, truth, m, models, device, detector, library, progress, overrides)
                     seconds = (time.perf_counter() - t0) / len(idx)
-                    for j, i in enumerate(idx):
-                        _save(image_path(out, mask_name, "input", i), truth[j] * m[j] + 0.5 * (1 - m[j]))
-                        _save(image_path(out, mask_name, "truth", i), truth[j])
                     for method, (filled, landmark_loss) in completed.items():
                         for j, row in enumerate(_score(filled, landmark_loss, truth, m, detector)):
                             if (str(idx[j]), mask_name, method) in done:

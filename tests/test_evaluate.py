@@ -109,6 +109,21 @@ def test_figure_leaves_pictures_not_on_disk_blank(faces, tmp_path):
         figure(tmp_path, "right", ["navier_stokes"])
 
 
+def test_a_folder_without_pictures_still_gets_its_figure(faces, tmp_path):
+    # A results folder from before pictures were saved: rows done, no PNGs. Nothing is
+    # recomputed, the input and truth are written, and the methods' cells are left blank.
+    evaluate(faces[:2], tmp_path, masks=("centre",), methods=("telea",))
+    before = (tmp_path / "per_image.csv").read_text()
+    for path in sorted((tmp_path / "images").rglob("*.png")):
+        path.unlink()
+    (tmp_path / "figure_centre.png").unlink()
+    evaluate(faces[:2], tmp_path, masks=("centre",), methods=("telea",))
+    assert (tmp_path / "per_image.csv").read_text() == before
+    assert not image_path(tmp_path, "centre", "telea", 0).is_file()
+    assert np.array_equal(np.asarray(Image.open(image_path(tmp_path, "centre", "truth", 1))), faces[1])
+    assert (tmp_path / "figure_centre.png").is_file()
+
+
 def test_nearest_needs_a_library(faces, tmp_path):
     with pytest.raises(InpaintInputError, match="library"):
         evaluate(faces[:1], tmp_path / "out", methods=("yeh2017", "nearest"))
