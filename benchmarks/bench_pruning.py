@@ -42,12 +42,12 @@ LANDMARK_EVERY = 25  # the hard loss's history: halving steps must be multiples 
 SCHEDULES = ("100", "250,500", "200,400,600", "100,200,300", "50,100,200", "100,200,300,400", "50,100,150,200,250")
 
 
-def collect(out: Path, faces: int, iterations: int, candidates: int, masks: tuple[str, ...]) -> None:
+def collect(out: Path, faces: int, iterations: int, candidates: int, masks: tuple[str, ...], device: str) -> None:
     """One full thesis-preset search per (face, mask), faces interleaved over masks so that a
     cut-off run still covers every mask; each saved as OUT/{mask}_{face}.npz."""
     out.mkdir(parents=True, exist_ok=True)
     truth_all = torch.from_numpy(load_images("synthetic-holdout", n=faces)).permute(0, 3, 1, 2).float() / 255
-    models = load_pretrained(device="cpu")
+    models = load_pretrained(device=device)
     for i in range(faces):
         for name in masks:
             path = out / f"{name}_{i}.npz"
@@ -55,7 +55,7 @@ def collect(out: Path, faces: int, iterations: int, candidates: int, masks: tupl
                 continue
             truth, m = truth_all[i : i + 1], mask_for(name, i)[None, None]
             t0 = time.perf_counter()
-            c = complete(truth, m, "thesis", models=models, device="cpu", progress=False,
+            c = complete(truth, m, "thesis", models=models, device=device, progress=False,
                          iterations=iterations, candidates=candidates, landmark_every=LANDMARK_EVERY)
             seconds = time.perf_counter() - t0
             k = c.candidates.shape[1]
@@ -138,19 +138,21 @@ def analyse(out: Path, schedules: list[tuple[int, ...]]) -> None:
     print(f"\nfor scale: the best of the {k} candidates by PSNR is {oracle:.2f} dB above the yeh2017 pick, on average")
 
 
-def time_search(faces: int, halve_at: tuple[int, ...], iterations: int, naive_steps: int) -> None:
+def time_search(faces: int, halve_at: tuple[int, ...], iterations: int, naive_steps: int, device: str) -> None:
     """Wall time of the full and the halved yeh2017 search (K = 64) on the same faces, the
     naive loop's seconds per step, and whether the halved search picks the same candidate."""
-    models = load_pretrained(device="cpu")
+    models = load_pretrained(device=device)
     truth = torch.from_numpy(load_images("synthetic-holdout", n=faces)).permute(0, 3, 1, 2).float() / 255
-    print(f"{machine(torch.device('cpu'))}; yeh2017, K = 64, {iterations} iterations, centre mask, {faces} face(s), one at a time")
-    naive, _, _ = time_naive(models, truth[:1] * 2 - 1, naive_steps)
+    print(f"{machine(torch.device(device))}; yeh2017, K = 64, {iterations} iterations, centre mask, {faces} face(s), one at a time")
+    naive, _, _ = time_naive(models, truth[:1].to(device) * 2 - 1, naive_steps)
     print(f"naive loop: {naive:.3f} s / step (median of {naive_steps}) -> {naive * iterations:.0f} s per face")
     for i in range(faces):
         walls, picks = {}, {}
         for name, schedule in (("full", ()), ("halved", halve_at)):
             t0 = time.perf_counter()
-            c = complete(truth[i], "centre", "yeh2017", models=models, device="cpu", progress=False, iterations=iterations, halve_at=schedule)
+            c = complete(truth[i], "centre", "yeh2017", models=models, device=device, progress=False, iterations=iterations, halve_at=schedule)
+            if device == "cuda":
+                torch.cuda.synchronize()
             walls[name], picks[name] = time.perf_counter() - t0, (int(c.best[0]), float(psnr(c.images, truth[i : i + 1])[0]))
         print(
             f"face {i}: full {walls['full']:.0f} s (x{naive * iterations / walls['full']:.2f} naive), "
@@ -169,6 +171,7 @@ def main() -> None:
     pc.add_argument("--iterations", type=int, default=1000)
     pc.add_argument("--candidates", type=int, default=64)
     pc.add_argument("--masks", default=",".join(MASKS))
+    pc.add_argument("--device", default="cpu")
     pa = sub.add_parser("analyse")
     pa.add_argument("--out", type=Path, default=Path("results/pruning"))
     pa.add_argument("--schedules", default=";".join(SCHEDULES), help="schedules separated by ';', steps by ','")
@@ -177,13 +180,14 @@ def main() -> None:
     pt.add_argument("--halve-at", default="100,200,300")
     pt.add_argument("--iterations", type=int, default=1000)
     pt.add_argument("--naive-steps", type=int, default=5)
+    pt.add_argument("--device", default="cpu")
     a = p.parse_args()
     if a.command == "collect":
-        collect(a.out, a.faces, a.iterations, a.candidates, tuple(a.masks.split(",")))
+        collect(a.out, a.faces, a.iterations, a.candidates, tuple(a.masks.split(",")), a.device)
     elif a.command == "analyse":
         analyse(a.out, [tuple(int(t) for t in s.split(",")) for s in a.schedules.split(";")])
     else:
-        time_search(a.faces, tuple(int(t) for t in a.halve_at.split(",")), a.iterations, a.naive_steps)
+        time_search(a.faces, tuple(int(t) for t in a.halve_at.split(",")), a.iterations, a.naive_steps, a.device)
 
 
 if __name__ == "__main__":
