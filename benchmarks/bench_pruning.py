@@ -109,11 +109,11 @@ def analyse(out: Path, schedules: list[tuple[int, ...]]) -> None:
     steps, k = some["context"].shape
     print(f"{len(runs)} full searches (K = {k}, {steps} iterations) under {out}: masks {', '.join(f'{m} {sum(n.startswith(m) for n in runs)}' for m in masks)}")
     print(f"mean search time {np.mean([float(r['seconds']) for r in runs.values()]):.0f} s\n")
-    print("| halve at | candidate-steps | ranking | PSNR change, dB: mean [95 % CI] | worst | pick changed |")
-    print("|---|---|---|---|---|---|")
+    print("| halve at | candidate-steps | ranking | PSNR change, dB: mean [95 % CI] | worst | pick changed | loss of the pick: mean, worst |")
+    print("|---|---|---|---|---|---|---|")
     for halve_at in schedules:
         for ranking in ("yeh2017", "thesis", "thesis, by L_d too"):
-            diffs, changed = [], 0
+            diffs, losses, changed = [], [], 0
             for r in runs.values():
                 final = r["final_context"] + r["final_prior"]
                 history = r["context"] + r["prior"]
@@ -130,11 +130,12 @@ def analyse(out: Path, schedules: list[tuple[int, ...]]) -> None:
                 kept = survivors(history, halve_at)
                 pick = int(kept[np.argmin(final[kept])])
                 diffs.append(r["psnr"][pick] - r["psnr"][full_pick])
+                losses.append(final[pick] / final[full_pick] - 1)  # >= 0: the full search's pick is the lowest
                 changed += pick != full_pick
             else:
                 d = np.array(diffs)
                 lo, hi = bootstrap_ci(d)
-                print(f"| {','.join(map(str, halve_at))} | {work(halve_at, k, steps):.1%} | {ranking} | {d.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] | {d.min():+.2f} | {changed}/{len(d)} |")
+                print(f"| {','.join(map(str, halve_at))} | {work(halve_at, k, steps):.1%} | {ranking} | {d.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] | {d.min():+.2f} | {changed}/{len(d)} | +{np.mean(losses):.1%}, +{np.max(losses):.1%} |")
     # How far behind the eventual winner can be: a halving at step t keeps it only if its rank
     # among those left is in the better half.
     checks = [t for t in (50, 100, 200, 300, 400, 500, 600, 800) if t < steps]
