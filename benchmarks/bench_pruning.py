@@ -136,6 +136,21 @@ def analyse(out: Path, schedules: list[tuple[int, ...]]) -> None:
                 d = np.array(diffs)
                 lo, hi = bootstrap_ci(d)
                 print(f"| {','.join(map(str, halve_at))} | {work(halve_at, k, steps):.1%} | {ranking} | {d.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] | {d.min():+.2f} | {changed}/{len(d)} | +{np.mean(losses):.1%}, +{np.max(losses):.1%} |")
+    # The plain alternative to halving: fewer candidates. sample_z draws row by row, so a
+    # search with K' < K candidates is the first K' of these (same seed), replayed exactly.
+    for fewer in (k // 2, k // 4):
+        for ranking in ("yeh2017", "thesis"):
+            diffs, losses = [], []
+            for r in runs.values():
+                final = r["final_context"] + r["final_prior"] + (r["final_landmark"] if ranking == "thesis" else 0)
+                full_pick, pick = int(np.argmin(final)), int(np.argmin(final[:fewer]))
+                diffs.append(r["psnr"][pick] - r["psnr"][full_pick])
+                losses.append(final[pick] / final[full_pick] - 1)
+            d = np.array(diffs)
+            lo, hi = bootstrap_ci(d)
+            changed = int(np.sum(np.array(losses) > 0))
+            print(f"| K = {fewer}, no halving | {fewer / k:.1%} | {ranking} | {d.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] | {d.min():+.2f} | {changed}/{len(d)} | +{np.mean(losses):.1%}, +{np.max(losses):.1%} |")
+
     # How far behind the eventual winner can be: a halving at step t keeps it only if its rank
     # among those left is in the better half.
     checks = [t for t in (50, 100, 200, 300, 400, 500, 600, 800) if t < steps]
