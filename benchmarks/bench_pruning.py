@@ -40,7 +40,7 @@ from semantic_inpaint.metrics import hole, psnr, ssim
 
 MASKS = ("centre", "random", "left", "right")
 LANDMARK_EVERY = 25  # the hard loss's history: halving steps must be multiples of this
-SCHEDULES = ("100,200,300", "200,400,600", "200,400,600,800", "250,500,750", "300,600", "400,700", "500")
+SCHEDULES = ("100,200,300", "200,400,600", "250,500,750", "300,600", "400,600,800", "400,700", "500")
 
 
 def collect(out: Path, faces: int, iterations: int, candidates: int, masks: tuple[str, ...], device: str) -> None:
