@@ -75,11 +75,11 @@ def _device(args: argparse.Namespace) -> str | None:
 
 
 def _steps(text: str) -> tuple[int, ...]:
-    """'100,200,300' -> (100, 200, 300), for --halve-at."""
+    """'400,700' -> (400, 700), for --halve-at."""
     try:
         return tuple(int(t) for t in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected step numbers separated by commas, e.g. 100,200,300; got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected step numbers separated by commas, e.g. 400,700; got {text!r}") from None
 
 
 def _overrides(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, object]:
@@ -230,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_steps,
         default=None,
         metavar="STEPS",
-        help="successive halving, e.g. 100,200,300: at each step keep the better half of the candidates (ours; default off; see docs/performance.md)",
+        help="successive halving, e.g. 400,700: at each step keep the better half of the candidates (ours; default off; see docs/performance.md)",
     )
     search.add_argument("--device", choices=["cpu", "cuda"], default=None, help="default: cuda when available, else cpu")
     search.add_argument("--weights", default=None, metavar="DIR", help="a folder written by `train --export` (default: the shipped weights)")

@@ -81,7 +81,7 @@ class SearchConfig:
         try:
             steps = tuple(sorted({int(t) for t in self.halve_at}))
         except (TypeError, ValueError):
-            raise InpaintInputError(f"halve_at must be a sequence of step numbers, e.g. (100, 200, 300), got {self.halve_at!r}") from None
+            raise InpaintInputError(f"halve_at must be a sequence of step numbers, e.g. (400, 700), got {self.halve_at!r}") from None
         if any(not 0 <= t < self.iterations for t in steps) or len(steps) != len(self.halve_at):
             raise InpaintInputError(
                 f"halve_at must list distinct steps in [0, iterations) = [0, {self.iterations}), got {self.halve_at!r}"
