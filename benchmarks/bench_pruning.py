@@ -17,9 +17,9 @@ loss at each halving step, as the search does, and pick the best survivor at the
     time      wall time of a real pruned search against the full one, same face, and a check
               that they return the same candidate.
 
-    python benchmarks/bench_pruning.py collect --faces 8 --out results/pruning
+    python benchmarks/bench_pruning.py collect --faces 5 --out results/pruning
     python benchmarks/bench_pruning.py analyse --out results/pruning
-    python benchmarks/bench_pruning.py time --halve-at 50,100,200
+    python benchmarks/bench_pruning.py time --halve-at 400,700
 """
 
 from __future__ import annotations

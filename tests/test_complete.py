@@ -1,10 +1,13 @@
 """`complete()` end to end on a tiny random DCGAN: shapes, overlay exactness, reproducibility."""
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 from PIL import Image
 
 from semantic_inpaint import Completion, complete
+from semantic_inpaint.search import LossTerms
 
 FAST = dict(iterations=4, candidates=3)
 
@@ -81,10 +84,6 @@ def test_user_models_are_frozen_and_get_no_gradients(faces):
 
 
 def test_halving_ranks_only_the_survivors(tiny_models, faces):
-    from dataclasses import replace
-
-    from semantic_inpaint.search import LossTerms
-
     r = complete(faces[0], "centre", preset="thesis", models=tiny_models, progress=False, iterations=4, candidates=4, halve_at=(1,))
     assert r.survivors.sum().item() == 2 and bool(r.survivors[0, r.best[0]])
     # Make a dropped candidate the cheapest by far: the yeh2017 re-ranking must still pass it over.
