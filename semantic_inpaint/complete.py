@@ -18,7 +18,7 @@ from semantic_inpaint.losses.landmarks import LandmarkDetector
 from semantic_inpaint.models.dcgan import Discriminator, Generator, freeze
 from semantic_inpaint.models.landmarks import LandmarkNet
 from semantic_inpaint.models.weights import Pretrained, default_device, load_landmark_net, load_pretrained
-from semantic_inpaint.search import LossHistory, LossTerms, search
+from semantic_inpaint.search import LossHistory, LossTerms, best_survivor, search
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class Completion:
         if self.config.loss.landmark == "soft":
             raise ValueError("the soft landmark loss changed the z trajectory: run preset='yeh2017' to compare, not a re-ranking")
         total = self.config.loss.weight * (self.losses.context + self.losses.prior)
-        best = total.masked_fill(~self.survivors, float("inf")).argmin(dim=1)
+        best = best_survivor(total, self.survivors)
         config = self.config.with_overrides(landmark="none", landmark_every=0)
         picked = self.candidates[torch.arange(len(best)), best]
         return replace(

@@ -67,6 +67,12 @@ class SearchResult:
     survivors: Tensor  # (N, K) bool: searched to the end (all True unless config.halve_at)
 
 
+def best_survivor(total: Tensor, survivors: Tensor) -> Tensor:
+    """(N,) index of the lowest `total` (N, K) among each image's `survivors` (N, K) bool: the
+    output of eq. 20's ranking when halving dropped some candidates (all survive otherwise)."""
+    return total.masked_fill(~survivors, float("inf")).argmin(dim=1)
+
+
 def _landmark_terms(x: Tensor, mask: Tensor, reference: Tensor, detector: LandmarkDetector, threshold: float) -> Tensor:
     n, k = x.shape[:2]
     frames = masked_frames(x.flatten(0, 1), mask.repeat_interleave(k, 0))
@@ -220,7 +226,7 @@ def search(
         z=z,
         candidates=x,
         losses=LossTerms(lc, lp, ld, total),
-        best=total.masked_fill(~survivors, float("inf")).argmin(dim=1),
+        best=best_survivor(total, survivors),
         history=LossHistory(hist_c[:ran], hist_p[:ran], hist_landmark, landmark_steps),
         survivors=survivors,
     )

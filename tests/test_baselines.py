@@ -150,3 +150,18 @@ def test_bad_input_gets_clear_errors(faces):
         biharmonic(faces[:1, :32, :32], "centre")
     with pytest.raises(InpaintInputError, match="no missing pixel"):
         navier_stokes(faces[:1], torch.ones(64, 64))
+
+
+def test_nearest_answers_many_queries_as_it_answers_one(faces):
+    # More queries than one group (8), a library over two chunks (128) holding 40 copies of
+    # each face: every query gets its own answer, and of the tied copies the first one.
+    library = np.concatenate([faces] * 40)[::-1].copy()  # index 3 - f is the first copy of faces[f]
+    rng = np.random.default_rng(0)
+    source = rng.integers(0, 4, 11)
+    noise = rng.integers(-20, 21, (11, 64, 64, 3))
+    queries = np.clip(faces[source].astype(int) + noise, 0, 255).astype(np.uint8)
+    known = _mask(slice(16, 48), slice(16, 48))
+    together = nearest_index(queries, known, library)
+    alone = torch.cat([nearest_index(queries[i : i + 1], known, library) for i in range(11)])
+    assert torch.equal(together, alone)
+    assert together.tolist() == (3 - source).tolist()
