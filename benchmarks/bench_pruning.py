@@ -14,12 +14,17 @@ loss at each halving step, as the search does, and pick the best survivor at the
               PSNR change against the full search (mean, bootstrap 95 % CI, worst case),
               for the yeh2017 ranking (context + prior) and the thesis ranking (+ L_d);
               then the full searches' own PSNR / SSIM per mask and ranking.
-    time      wall time of a real pruned search against the full one, same face, and a check
-              that they return the same candidate.
+    compare   searches under OUT against those of the same faces under AGAINST, e.g. bf16
+              against fp32 (optionally with OUT halved): the PSNR of each ranking's pick,
+              paired by face.
+    time      wall time of a real pruned search against the full one, same face, in each
+              precision asked for, and the candidate each picks.
 
     python benchmarks/bench_pruning.py collect --faces 5 --out results/pruning
     python benchmarks/bench_pruning.py analyse --out results/pruning
-    python benchmarks/bench_pruning.py time --halve-at 400,700
+    python benchmarks/bench_pruning.py collect --faces 5 --precision bf16 --out results/pruning-bf16
+    python benchmarks/bench_pruning.py compare --out results/pruning-bf16 --halve-at 400,700
+    python benchmarks/bench_pruning.py time --halve-at 400,700 --precisions fp32,bf16
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ LANDMARK_EVERY = 25  # the hard loss's history: halving steps must be multiples 
 SCHEDULES = ("100,200,300", "200,400,600", "250,500,750", "300,600", "400,600,800", "400,700", "500")
 
 
-def collect(out: Path, faces: int, iterations: int, candidates: int, masks: tuple[str, ...], device: str) -> None:
+def collect(out: Path, faces: int, iterations: int, candidates: int, masks: tuple[str, ...], device: str, precision: str) -> None:
     """One full thesis-preset search per (face, mask), faces interleaved over masks so that a
     cut-off run still covers every mask; each saved as OUT/{mask}_{face}.npz."""
     out.mkdir(parents=True, exist_ok=True)
@@ -57,7 +62,7 @@ def collect(out: Path, faces: int, iterations: int, candidates: int, masks: tupl
             truth, m = truth_all[i : i + 1], mask_for(name, i)[None, None]
             t0 = time.perf_counter()
             c = complete(truth, m, "thesis", models=models, device=device, progress=False,
-                         iterations=iterations, candidates=candidates, landmark_every=LANDMARK_EVERY)
+                         iterations=iterations, candidates=candidates, landmark_every=LANDMARK_EVERY, precision=precision)
             seconds = time.perf_counter() - t0
             k = c.candidates.shape[1]
             filled = overlay(c.candidates[0], truth.expand(k, -1, -1, -1), m.expand(k, -1, -1, -1))
@@ -75,8 +80,15 @@ def collect(out: Path, faces: int, iterations: int, candidates: int, masks: tupl
                 psnr_hole=psnr(filled, target, region=region).numpy(),
                 ssim=ssim(filled, target).numpy(),
                 seconds=seconds,
+                precision=precision,
             )
             print(f"{path.name}: {seconds:.0f} s, best (thesis) #{int(c.best[0])}, PSNR {float(psnr(c.images, truth)[0]):.2f} dB", flush=True)
+
+
+def final_loss(r: np.lib.npyio.NpzFile, ranking: str) -> np.ndarray:
+    """(K,) the loss a search ranks its candidates by at the end: context + prior, plus the
+    hard landmark loss for the thesis."""
+    return r["final_context"] + r["final_prior"] + (r["final_landmark"] if ranking == "thesis" else 0)
 
 
 def survivors(loss: np.ndarray, halve_at: tuple[int, ...]) -> np.ndarray:
@@ -115,10 +127,8 @@ def analyse(out: Path, schedules: list[tuple[int, ...]]) -> None:
         for ranking in ("yeh2017", "thesis", "thesis, by L_d too"):
             diffs, losses, changed = [], [], 0
             for r in runs.values():
-                final = r["final_context"] + r["final_prior"]
+                final = final_loss(r, "yeh2017" if ranking == "yeh2017" else "thesis")
                 history = r["context"] + r["prior"]
-                if ranking != "yeh2017":
-                    final = final + r["final_landmark"]
                 if ranking == "thesis, by L_d too":
                     if any(t % LANDMARK_EVERY for t in halve_at):
                         break
@@ -142,7 +152,7 @@ def analyse(out: Path, schedules: list[tuple[int, ...]]) -> None:
         for ranking in ("yeh2017", "thesis"):
             diffs, losses = [], []
             for r in runs.values():
-                final = r["final_context"] + r["final_prior"] + (r["final_landmark"] if ranking == "thesis" else 0)
+                final = final_loss(r, ranking)
                 full_pick, pick = int(np.argmin(final)), int(np.argmin(final[:fewer]))
                 diffs.append(r["psnr"][pick] - r["psnr"][full_pick])
                 losses.append(final[pick] / final[full_pick] - 1)
@@ -155,7 +165,7 @@ def analyse(out: Path, schedules: list[tuple[int, ...]]) -> None:
     # among those left is in the better half.
     checks = [t for t in (50, 100, 200, 300, 400, 500, 600, 800) if t < steps]
     ranks = np.array([[int(((r["context"] + r["prior"])[t] < (r["context"] + r["prior"])[t, w]).sum()) for t in checks]
-                      for r in runs.values() for w in [int(np.argmin(r["final_context"] + r["final_prior"]))]])
+                      for r in runs.values() for w in [int(np.argmin(final_loss(r, "yeh2017")))]])
     print(f"\nRank (0 = lowest loss) of the yeh2017 winner among all {k} candidates at step t, over the {len(ranks)} searches:\n")
     print("| step | " + " | ".join(map(str, checks)) + " |")
     print("|---" * (len(checks) + 1) + "|")
@@ -167,7 +177,7 @@ def analyse(out: Path, schedules: list[tuple[int, ...]]) -> None:
     for name in masks:
         mine = [r for n, r in runs.items() if n.startswith(name + "_")]
         for ranking in ("yeh2017", "thesis"):
-            picks = [int(np.argmin(r["final_context"] + r["final_prior"] + (r["final_landmark"] if ranking == "thesis" else 0))) for r in mine]
+            picks = [int(np.argmin(final_loss(r, ranking))) for r in mine]
             cells = []
             for key in ("psnr", "psnr_hole", "ssim"):
                 v = np.array([r[key][c] for r, c in zip(mine, picks)])
@@ -175,32 +185,70 @@ def analyse(out: Path, schedules: list[tuple[int, ...]]) -> None:
                 f = ".3f" if key == "ssim" else ".2f"
                 cells.append(f"{v.mean():{f}} [{lo:{f}}, {hi:{f}}]")
             print(f"| {name} | {len(mine)} | {ranking} | " + " | ".join(cells) + " |")
-    oracle = np.mean([r["psnr"].max() - r["psnr"][np.argmin(r["final_context"] + r["final_prior"])] for r in runs.values()])
+    oracle = np.mean([r["psnr"].max() - r["psnr"][np.argmin(final_loss(r, "yeh2017"))] for r in runs.values()])
     print(f"\nfor scale: the best of the {k} candidates by PSNR is {oracle:.2f} dB above the yeh2017 pick, on average")
 
 
-def time_search(faces: int, halve_at: tuple[int, ...], iterations: int, naive_steps: int, device: str) -> None:
-    """Wall time of the full and the halved yeh2017 search (K = 64) on the same faces, the
-    naive loop's seconds per step, and whether the halved search picks the same candidate."""
+def compare(out: Path, against: Path, halve_at: tuple[int, ...]) -> None:
+    """The searches under OUT (e.g. bf16) against those of the same (mask, face) under AGAINST
+    (e.g. fp32): the PSNR of each ranking's pick, paired by face. OUT's searches are replayed
+    with `halve_at` from their own histories; AGAINST's are taken in full."""
+    mine = {p.stem: np.load(p) for p in sorted(out.glob("*.npz"))}
+    ref = {p.stem: np.load(p) for p in sorted(against.glob("*.npz"))}
+    shared = sorted(set(mine) & set(ref))
+    if not shared:
+        raise SystemExit(f"no (mask, face) searched under both {out} and {against}: run `collect` for both")
+    k = mine[shared[0]]["context"].shape[1]
+    steps = mine[shared[0]]["context"].shape[0]
+    label = f"halved at {','.join(map(str, halve_at))} ({work(halve_at, k, steps):.1%} of the candidate-steps)" if halve_at else "in full"
+    print(f"{len(shared)} (mask, face) pairs; {out} {label} against {against} in full")
+    print(f"mean search time: {np.mean([float(mine[n]['seconds']) for n in shared]):.0f} s against {np.mean([float(ref[n]['seconds']) for n in shared]):.0f} s\n")
+    print(f"| mask | n | ranking | PSNR, {out.name} | PSNR, {against.name} | change, dB: mean [95 % CI] | worst | best | same pick | loss of the pick: mean change |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    masks = sorted({n.split("_")[0] for n in shared})
+    for group in [*masks, "all"]:
+        names = [n for n in shared if group == "all" or n.startswith(group + "_")]
+        for ranking in ("yeh2017", "thesis"):
+            a_psnr, b_psnr, same, loss = [], [], 0, []
+            for n in names:
+                a, b = mine[n], ref[n]
+                history = a["context"] + a["prior"]
+                kept = survivors(history, halve_at)
+                pa = int(kept[np.argmin(final_loss(a, ranking)[kept])])
+                pb = int(np.argmin(final_loss(b, ranking)))
+                a_psnr.append(a["psnr"][pa])
+                b_psnr.append(b["psnr"][pb])
+                same += pa == pb
+                loss.append(final_loss(a, ranking)[pa] / final_loss(b, ranking)[pb] - 1)  # both fp32 renders
+            d = np.array(a_psnr) - np.array(b_psnr)
+            lo, hi = bootstrap_ci(d)
+            print(f"| {group} | {len(names)} | {ranking} | {np.mean(a_psnr):.2f} | {np.mean(b_psnr):.2f} | {d.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] | {d.min():+.2f} | {d.max():+.2f} | {same}/{len(d)} | {np.mean(loss):+.1%} |")
+
+
+def time_search(faces: int, halve_at: tuple[int, ...], iterations: int, naive_steps: int, device: str, precisions: tuple[str, ...]) -> None:
+    """Wall time of the full and the halved yeh2017 search (K = 64) on the same faces, in each
+    precision, the naive loop's seconds per step, and the candidate each run picks."""
     models = load_pretrained(device=device)
     truth = torch.from_numpy(load_images("synthetic-holdout", n=faces)).permute(0, 3, 1, 2).float() / 255
     print(f"{machine(torch.device(device))}; yeh2017, K = 64, {iterations} iterations, centre mask, {faces} face(s), one at a time")
     naive, _, _ = time_naive(models, truth[:1].to(device) * 2 - 1, naive_steps)
     print(f"naive loop: {naive:.3f} s / step (median of {naive_steps}) -> {naive * iterations:.0f} s per face")
     for i in range(faces):
-        walls, picks = {}, {}
-        for name, schedule in (("full", ()), ("halved", halve_at)):
-            t0 = time.perf_counter()
-            c = complete(truth[i], "centre", "yeh2017", models=models, device=device, progress=False, iterations=iterations, halve_at=schedule)
-            if device == "cuda":
-                torch.cuda.synchronize()
-            walls[name], picks[name] = time.perf_counter() - t0, (int(c.best[0]), float(psnr(c.images, truth[i : i + 1])[0]))
-        print(
-            f"face {i}: full {walls['full']:.0f} s (x{naive * iterations / walls['full']:.2f} naive), "
-            f"halved at {','.join(map(str, halve_at))} {walls['halved']:.0f} s (x{naive * iterations / walls['halved']:.2f} naive, "
-            f"x{walls['full'] / walls['halved']:.2f} full); picks #{picks['full'][0]} ({picks['full'][1]:.2f} dB) and #{picks['halved'][0]} ({picks['halved'][1]:.2f} dB)",
-            flush=True,
-        )
+        for precision in precisions:
+            walls, picks = {}, {}
+            for name, schedule in (("full", ()), ("halved", halve_at)):
+                t0 = time.perf_counter()
+                c = complete(truth[i], "centre", "yeh2017", models=models, device=device, progress=False,
+                             iterations=iterations, halve_at=schedule, precision=precision)
+                if device == "cuda":
+                    torch.cuda.synchronize()
+                walls[name], picks[name] = time.perf_counter() - t0, (int(c.best[0]), float(psnr(c.images, truth[i : i + 1])[0]))
+            print(
+                f"face {i}, {precision}: full {walls['full']:.0f} s (x{naive * iterations / walls['full']:.2f} naive), "
+                f"halved at {','.join(map(str, halve_at))} {walls['halved']:.0f} s (x{naive * iterations / walls['halved']:.2f} naive, "
+                f"x{walls['full'] / walls['halved']:.2f} full); picks #{picks['full'][0]} ({picks['full'][1]:.2f} dB) and #{picks['halved'][0]} ({picks['halved'][1]:.2f} dB)",
+                flush=True,
+            )
 
 
 def main() -> None:
@@ -213,22 +261,30 @@ def main() -> None:
     pc.add_argument("--candidates", type=int, default=64)
     pc.add_argument("--masks", default=",".join(MASKS))
     pc.add_argument("--device", default="cpu")
+    pc.add_argument("--precision", default="fp32", help="fp32 or bf16 (the networks during the search; see SearchConfig)")
     pa = sub.add_parser("analyse")
     pa.add_argument("--out", type=Path, default=Path("results/pruning"))
     pa.add_argument("--schedules", default=";".join(SCHEDULES), help="schedules separated by ';', steps by ','")
+    pm = sub.add_parser("compare")
+    pm.add_argument("--out", type=Path, required=True, help="the searches to judge, e.g. results/pruning-bf16")
+    pm.add_argument("--against", type=Path, default=Path("docs/results/pruning-searches"))
+    pm.add_argument("--halve-at", default="", help="replay OUT's searches halved at these steps, e.g. 400,700")
     pt = sub.add_parser("time")
     pt.add_argument("--faces", type=int, default=1)
     pt.add_argument("--halve-at", default="100,200,300")
     pt.add_argument("--iterations", type=int, default=1000)
     pt.add_argument("--naive-steps", type=int, default=5)
     pt.add_argument("--device", default="cpu")
+    pt.add_argument("--precisions", default="fp32", help="comma-separated: fp32, bf16")
     a = p.parse_args()
     if a.command == "collect":
-        collect(a.out, a.faces, a.iterations, a.candidates, tuple(a.masks.split(",")), a.device)
+        collect(a.out, a.faces, a.iterations, a.candidates, tuple(a.masks.split(",")), a.device, a.precision)
     elif a.command == "analyse":
         analyse(a.out, [tuple(int(t) for t in s.split(",")) for s in a.schedules.split(";")])
+    elif a.command == "compare":
+        compare(a.out, a.against, tuple(int(t) for t in a.halve_at.split(",") if t))
     else:
-        time_search(a.faces, tuple(int(t) for t in a.halve_at.split(",")), a.iterations, a.naive_steps, a.device)
+        time_search(a.faces, tuple(int(t) for t in a.halve_at.split(",")), a.iterations, a.naive_steps, a.device, tuple(a.precisions.split(",")))
 
 
 if __name__ == "__main__":

@@ -63,9 +63,10 @@ class SearchConfig:
     # 1000-step search and measured the same picks; earlier halving drops candidates that
     # win late (docs/performance.md).
     halve_at: tuple[int, ...] = ()
-    # 'bf16': the networks under bf16 autocast (z, the losses and Adam's state stay fp32); for
-    # GPUs with bf16 tensor cores. On the development CPU (no AMX) it measured slower, and it
-    # moved PSNR by up to 0.19 dB after 100 iterations (docs/performance.md).
+    # 'bf16': the networks under bf16 autocast in the search steps (z, the losses, Adam's state
+    # and the final render stay fp32). It pays where bf16 runs faster than fp32: GPUs, and CPUs
+    # such as AMD Zen 4 (1.9x per step measured); on an Intel Xeon without AMX it measured
+    # 0.94x. It moves results a little (docs/performance.md).
     precision: Precision = "fp32"
     loss: LossConfig = field(default_factory=LossConfig)
 

@@ -135,12 +135,14 @@ def search(
     opt = torch.optim.Adam([z], lr=config.lr, betas=config.betas)
     if weights is None:
         weights = importance_weights(mask, lc_cfg.window)
-    # bf16: only the networks run under autocast; their outputs go back to fp32 before the
-    # losses, so the loss sums, the gradient reaching z and Adam's state stay fp32.
+    # bf16: only the networks run under autocast, and only in the search steps; their outputs
+    # go back to fp32 before the losses, so the loss sums, the gradient reaching z and Adam's
+    # state stay fp32. The soft loss's reference points and the final candidates are computed
+    # in fp32, so a bf16 search returns exactly the images and losses of the z it found.
     low = config.precision == "bf16"
 
-    def net(fn: Callable[..., Tensor], *args: object) -> Tensor:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=low):
+    def net(fn: Callable[..., Tensor], *args: object, bf16: bool = False) -> Tensor:
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             return fn(*args).float()
 
     reference = None
@@ -152,14 +154,14 @@ def search(
         with torch.no_grad():
             reference = net(masked_points, landmark_net, image, mask)[:, None]  # (N, 1, 68, 2)
 
-    def evaluate(zz: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+    def evaluate(zz: Tensor, bf16: bool = False) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
         kk = zz.shape[1]  # k, or fewer after halving
-        x = net(generator, zz.flatten(0, 1)).view(n, kk, *image.shape[1:])
+        x = net(generator, zz.flatten(0, 1), bf16=bf16).view(n, kk, *image.shape[1:])
         lc = context_loss(x, image, weights)
-        lp = prior_loss(net(discriminator, x.flatten(0, 1)).view(n, kk), lc_cfg.prior_weight)
+        lp = prior_loss(net(discriminator, x.flatten(0, 1), bf16=bf16).view(n, kk), lc_cfg.prior_weight)
         ld = None
         if soft:
-            points = net(masked_points, landmark_net, x.flatten(0, 1), mask.repeat_interleave(kk, 0)).view(n, kk, 68, 2)
+            points = net(masked_points, landmark_net, x.flatten(0, 1), mask.repeat_interleave(kk, 0), bf16=bf16).view(n, kk, 68, 2)
             ld = soft_landmark_loss(points, reference, lc_cfg.landmark_threshold, lc_cfg.landmark_tau)
         return x, lc, lp, ld
 
@@ -176,7 +178,7 @@ def search(
     best_at_check = best.clone()
     ran = steps
     for t in tqdm(range(steps), disable=None if progress is None else not progress, desc="search", leave=False):
-        x, lc, lp, ld = evaluate(z)
+        x, lc, lp, ld = evaluate(z, bf16=low)
         per_candidate = lc_cfg.weight * (lc + lp + (ld if soft else 0))
         loss = per_candidate.sum()
         opt.zero_grad(set_to_none=True)

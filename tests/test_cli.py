@@ -136,6 +136,19 @@ def test_halve_at_reaches_the_search(face: Path, weights: Path, tiny_models, tmp
     np.testing.assert_array_equal(np.asarray(Image.open(out)), np.asarray(direct.image()))
 
 
+def test_precision_reaches_the_search(face: Path, weights: Path, tiny_models, tmp_path: Path) -> None:
+    # --precision bf16 gives the picture of complete(..., precision="bf16"), not the fp32 one.
+    out = tmp_path / "bf16.png"
+    _run("complete", face, "--mask", "centre", "--out", out, "--weights", weights, "--precision", "bf16", "--iterations", "6", "--candidates", "5", "--preset", "yeh2017", "--no-progress")
+    picture = np.asarray(Image.open(out))
+    pictures = {
+        precision: np.asarray(complete(Image.open(face), "centre", "yeh2017", models=tiny_models, device="cpu", iterations=6, candidates=5, precision=precision, progress=False).image())
+        for precision in ("fp32", "bf16")
+    }
+    np.testing.assert_array_equal(picture, pictures["bf16"])
+    assert not np.array_equal(picture, pictures["fp32"])
+
+
 def test_bad_halve_at_is_a_clean_error(face: Path, weights: Path, tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit):  # argparse's own error: the usage, then the message
         _run("complete", face, "--mask", "centre", "--out", tmp_path / "x.png", "--halve-at", "100,x")

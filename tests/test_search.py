@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from semantic_inpaint.config import THESIS, YEH2017
+from semantic_inpaint.losses.context import context_loss, importance_weights
 from semantic_inpaint.losses.landmarks import LandmarkDetector
 from semantic_inpaint.models import freeze
 from semantic_inpaint.models.landmarks import LandmarkNet
@@ -108,6 +109,22 @@ def test_bf16_networks_keep_z_and_losses_fp32_and_stay_close(tiny_models, faces,
     assert not torch.equal(low.z, full.z)  # the networks really ran in bf16
     # bf16 keeps 8 bits of mantissa: the losses agree to a few per cent, not to round-off.
     torch.testing.assert_close(low.losses.context, full.losses.context, rtol=0.05, atol=0)
+
+
+def test_bf16_search_returns_the_fp32_render_and_losses_of_its_z(tiny_models, faces, device):
+    # Only the steps run in bf16: the candidates and losses returned are those of the final z
+    # in fp32, so the ranking and the pictures carry no bf16 round-off.
+    cfg = YEH2017.with_overrides(iterations=4, candidates=4, precision="bf16")
+    res = run(tiny_models, faces, device, cfg)
+    g, d = (m.to(device) for m in tiny_models)
+    with torch.no_grad():
+        x = g(res.z.flatten(0, 1)).view_as(res.candidates)
+    # Relative: the tiny G's outputs are ~1e-4, and a bf16 render of them is ~1e-2 off relatively.
+    torch.testing.assert_close(res.candidates, x, rtol=1e-5, atol=0)
+    y = torch.from_numpy(faces[:1]).permute(0, 3, 1, 2).float().div(127.5).sub(1).to(device)
+    m = torch.ones(1, 1, 64, 64, device=device)
+    m[..., 16:48, 16:48] = 0
+    torch.testing.assert_close(res.losses.context, context_loss(x, y, importance_weights(m, cfg.loss.window)))
 
 
 def test_unknown_precision_is_refused():
