@@ -48,7 +48,8 @@ LANDMARK_EVERY = 25  # the hard loss's history: halving steps must be multiples 
 SCHEDULES = ("100,200,300", "200,400,600", "250,500,750", "300,600", "400,600,800", "400,700", "500")
 
 
-def collect(out: Path, faces: int, iterations: int, candidates: int, masks: tuple[str, ...], device: str, precision: str) -> None:
+def collect(out: Path, faces: int, iterations: int, candidates: int, masks: tuple[str, ...], device: str, precision: str,
+            fp32_last: int = 0, halve_at: tuple[int, ...] = ()) -> None:
     """One full thesis-preset search per (face, mask), faces interleaved over masks so that a
     cut-off run still covers every mask; each saved as OUT/{mask}_{face}.npz."""
     out.mkdir(parents=True, exist_ok=True)
@@ -62,7 +63,8 @@ def collect(out: Path, faces: int, iterations: int, candidates: int, masks: tupl
             truth, m = truth_all[i : i + 1], mask_for(name, i)[None, None]
             t0 = time.perf_counter()
             c = complete(truth, m, "thesis", models=models, device=device, progress=False,
-                         iterations=iterations, candidates=candidates, landmark_every=LANDMARK_EVERY, precision=precision)
+                         iterations=iterations, candidates=candidates, landmark_every=LANDMARK_EVERY, precision=precision,
+                         fp32_last=fp32_last, halve_at=halve_at)
             seconds = time.perf_counter() - t0
             k = c.candidates.shape[1]
             filled = overlay(c.candidates[0], truth.expand(k, -1, -1, -1), m.expand(k, -1, -1, -1))
@@ -81,6 +83,8 @@ def collect(out: Path, faces: int, iterations: int, candidates: int, masks: tupl
                 ssim=ssim(filled, target).numpy(),
                 seconds=seconds,
                 precision=precision,
+                fp32_last=fp32_last,
+                halve_at=np.array(halve_at, dtype=int),
             )
             print(f"{path.name}: {seconds:.0f} s, best (thesis) #{int(c.best[0])}, PSNR {float(psnr(c.images, truth)[0]):.2f} dB", flush=True)
 
@@ -203,13 +207,13 @@ def compare(out: Path, against: Path, halve_at: tuple[int, ...]) -> None:
     label = f"halved at {','.join(map(str, halve_at))} ({work(halve_at, k, steps):.1%} of the candidate-steps)" if halve_at else "in full"
     print(f"{len(shared)} (mask, face) pairs; {out} {label} against {against} in full")
     print(f"mean search time: {np.mean([float(mine[n]['seconds']) for n in shared]):.0f} s against {np.mean([float(ref[n]['seconds']) for n in shared]):.0f} s\n")
-    print(f"| mask | n | ranking | PSNR, {out.name} | PSNR, {against.name} | change, dB: mean [95 % CI] | worst | best | same pick | loss of the pick: mean change |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| mask | n | ranking | PSNR, {out.name} | PSNR, {against.name} | change, dB: mean [95 % CI] | worst | best | same pick | loss of the pick: mean change | every survivor: PSNR change, mean [95 % CI] |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     masks = sorted({n.split("_")[0] for n in shared})
     for group in [*masks, "all"]:
         names = [n for n in shared if group == "all" or n.startswith(group + "_")]
         for ranking in ("yeh2017", "thesis"):
-            a_psnr, b_psnr, same, loss = [], [], 0, []
+            a_psnr, b_psnr, same, loss, every = [], [], 0, [], []
             for n in names:
                 a, b = mine[n], ref[n]
                 history = a["context"] + a["prior"]
@@ -220,9 +224,27 @@ def compare(out: Path, against: Path, halve_at: tuple[int, ...]) -> None:
                 b_psnr.append(b["psnr"][pb])
                 same += pa == pb
                 loss.append(final_loss(a, ranking)[pa] / final_loss(b, ranking)[pb] - 1)  # both fp32 renders
+                every.append(np.mean(a["psnr"][kept] - b["psnr"][kept]))  # candidate k against k (same start), OUT's survivors
             d = np.array(a_psnr) - np.array(b_psnr)
             lo, hi = bootstrap_ci(d)
-            print(f"| {group} | {len(names)} | {ranking} | {np.mean(a_psnr):.2f} | {np.mean(b_psnr):.2f} | {d.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] | {d.min():+.2f} | {d.max():+.2f} | {same}/{len(d)} | {np.mean(loss):+.1%} |")
+            e_lo, e_hi = bootstrap_ci(np.array(every))
+            print(f"| {group} | {len(names)} | {ranking} | {np.mean(a_psnr):.2f} | {np.mean(b_psnr):.2f} | {d.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] | {d.min():+.2f} | {d.max():+.2f} | {same}/{len(d)} | {np.mean(loss):+.1%} | {np.mean(every):+.3f} [{e_lo:+.3f}, {e_hi:+.3f}] |")
+    print(f"\nEach candidate's final loss (context + prior), {out.name} over {against.name} - 1, per mask:\n")
+    print("| mask | median | 25 % - 75 % | share lower |")
+    print("|---|---|---|---|")
+    for group in masks:
+        r = np.concatenate([final_loss(mine[n], "yeh2017") / final_loss(ref[n], "yeh2017") - 1 for n in shared if n.startswith(group + "_")])
+        print(f"| {group} | {np.median(r):+.2%} | {np.percentile(r, 25):+.2%} - {np.percentile(r, 75):+.2%} | {np.mean(r < 0):.0%} |")
+    print(f"\nyeh2017 picks per search: {against.name}'s pick, where it ends in {out.name}, and {out.name}'s pick (# candidate, PSNR dB, loss):\n")
+    print(f"| search | {against.name} pick | the same candidate in {out.name} | its rank there | {out.name} pick |")
+    print("|---|---|---|---|---|")
+    for n in shared:
+        a, b = mine[n], ref[n]
+        fa, fb = final_loss(a, "yeh2017"), final_loss(b, "yeh2017")
+        kept = survivors(a["context"] + a["prior"], halve_at)
+        pa, pb = int(kept[np.argmin(fa[kept])]), int(np.argmin(fb))
+        rank = int((fa[kept] < fa[pb]).sum()) if pb in kept else "dropped"
+        print(f"| {n} | #{pb} {b['psnr'][pb]:.2f} {fb[pb]:.3f} | {a['psnr'][pb]:.2f} {fa[pb]:.3f} | {rank} | #{pa} {a['psnr'][pa]:.2f} {fa[pa]:.3f} |")
 
 
 def time_search(faces: int, halve_at: tuple[int, ...], iterations: int, naive_steps: int, device: str, precisions: tuple[str, ...]) -> None:
@@ -262,6 +284,8 @@ def main() -> None:
     pc.add_argument("--masks", default=",".join(MASKS))
     pc.add_argument("--device", default="cpu")
     pc.add_argument("--precision", default="fp32", help="fp32 or bf16 (the networks during the search; see SearchConfig)")
+    pc.add_argument("--fp32-last", type=int, default=0, help="with bf16: the last this many steps in fp32")
+    pc.add_argument("--halve-at", default="", help="real halved searches (e.g. 400,700) instead of full ones; judge them with `compare --halve-at` the same")
     pa = sub.add_parser("analyse")
     pa.add_argument("--out", type=Path, default=Path("results/pruning"))
     pa.add_argument("--schedules", default=";".join(SCHEDULES), help="schedules separated by ';', steps by ','")
@@ -278,7 +302,7 @@ def main() -> None:
     pt.add_argument("--precisions", default="fp32", help="comma-separated: fp32, bf16")
     a = p.parse_args()
     if a.command == "collect":
-        collect(a.out, a.faces, a.iterations, a.candidates, tuple(a.masks.split(",")), a.device, a.precision)
+        collect(a.out, a.faces, a.iterations, a.candidates, tuple(a.masks.split(",")), a.device, a.precision, a.fp32_last, tuple(int(t) for t in a.halve_at.split(",") if t))
     elif a.command == "analyse":
         analyse(a.out, [tuple(int(t) for t in s.split(",")) for s in a.schedules.split(";")])
     elif a.command == "compare":

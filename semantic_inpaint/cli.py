@@ -120,7 +120,7 @@ def _complete(args: argparse.Namespace) -> None:
         models=models,
         device=device,
         progress=False if args.no_progress else None,
-        **_overrides(args, ("iterations", "candidates", "halve_at", "precision", "seed", "blend")),
+        **_overrides(args, ("iterations", "candidates", "halve_at", "precision", "fp32_last", "seed", "blend")),
     )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     result.image().save(args.out)
@@ -142,7 +142,7 @@ def _demo(args: argparse.Namespace) -> None:
         raise WeightsError(f"the demo needs pretrained weights and none could be loaded: {e}") from None
     with resources.as_file(resources.files("semantic_inpaint") / EXAMPLE_FACE) as path:
         image = load_image(path)
-    overrides = _overrides(args, ("iterations", "candidates", "halve_at", "precision"))
+    overrides = _overrides(args, ("iterations", "candidates", "halve_at", "precision", "fp32_last"))
     config = PRESETS[args.preset].with_overrides(**overrides)
     print(f"completing the centre of the example face: preset {args.preset}, {config.iterations} iterations, K = {config.candidates}")
     start = time.perf_counter()
@@ -182,7 +182,7 @@ def _evaluate(args: argparse.Namespace) -> None:
         batch_size=args.batch_size,
         library=library,
         device=device,
-        **_overrides(args, ("iterations", "candidates", "halve_at", "precision", "seed")),
+        **_overrides(args, ("iterations", "candidates", "halve_at", "precision", "fp32_last", "seed")),
     )
     if team.is_main:
         print(f"{len(images)} images in {time.perf_counter() - start:.0f} s; tables in {Path(args.out) / 'results.md'}")
@@ -237,8 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["fp32", "bf16"],
         default=None,
         help="the networks during the search: bf16 is about 2x faster on CPUs with fast bf16 (AMD Zen 4, Intel AMX) and on GPUs, "
-        "and moves results slightly (default: fp32; see docs/performance.md)",
+        "and changes which candidate wins on some faces (default: fp32; see docs/performance.md)",
     )
+    search.add_argument("--fp32-last", type=int, default=None, metavar="N", help="with --precision bf16: run the last N steps in fp32 (default: 0)")
     search.add_argument("--device", choices=["cpu", "cuda"], default=None, help="default: cuda when available, else cpu")
     search.add_argument("--weights", default=None, metavar="DIR", help="a folder written by `train --export` (default: the shipped weights)")
 

@@ -125,7 +125,8 @@ def complete(
         landmark_threshold, landmark_tau, landmark_every, patience and min_improvement (early
         stopping, off by default), halve_at (successive halving of the candidates, off by default),
         precision ('fp32', or 'bf16': the networks in bf16 during the search steps, about 2x
-        faster on GPUs and on CPUs with fast bf16 such as AMD Zen 4).
+        faster on GPUs and on CPUs with fast bf16 such as AMD Zen 4) and fp32_last (with
+        'bf16', the last steps in fp32 so that the final losses rank as fp32's would).
     models: (generator, discriminator) to use instead of the shipped pretrained ones; they are
         frozen in place (eval mode, no weight gradients), as the method requires.
     device: where to search; default CUDA when available, else CPU.

@@ -68,6 +68,10 @@ class SearchConfig:
     # such as AMD Zen 4 (1.9x per step measured); on an Intel Xeon without AMX it measured
     # 0.94x. It moves results a little (docs/performance.md).
     precision: Precision = "fp32"
+    # With 'bf16': the last this many steps run in fp32, so that each candidate's loss settles
+    # to its fp32 floor before the ranking (bf16 leaves the final losses ~1 % higher, with a
+    # spread that reorders near-ties; docs/performance.md).
+    fp32_last: int = 0
     loss: LossConfig = field(default_factory=LossConfig)
 
     def __post_init__(self) -> None:
@@ -90,6 +94,8 @@ class SearchConfig:
         object.__setattr__(self, "halve_at", steps)  # frozen: normalise once, sorted
         if self.precision not in ("fp32", "bf16"):
             raise InpaintInputError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
+        if self.fp32_last < 0:
+            raise InpaintInputError(f"fp32_last must be >= 0 (the last steps of a bf16 search to run in fp32), got {self.fp32_last}")
         if self.blend not in ("overlay", "poisson"):
             raise InpaintInputError(f"blend must be 'overlay' or 'poisson', got {self.blend!r}")
 

@@ -178,7 +178,7 @@ def search(
     best_at_check = best.clone()
     ran = steps
     for t in tqdm(range(steps), disable=None if progress is None else not progress, desc="search", leave=False):
-        x, lc, lp, ld = evaluate(z, bf16=low)
+        x, lc, lp, ld = evaluate(z, bf16=low and t < steps - config.fp32_last)
         per_candidate = lc_cfg.weight * (lc + lp + (ld if soft else 0))
         loss = per_candidate.sum()
         opt.zero_grad(set_to_none=True)

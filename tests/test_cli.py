@@ -137,16 +137,19 @@ def test_halve_at_reaches_the_search(face: Path, weights: Path, tiny_models, tmp
 
 
 def test_precision_reaches_the_search(face: Path, weights: Path, tiny_models, tmp_path: Path) -> None:
-    # --precision bf16 gives the picture of complete(..., precision="bf16"), not the fp32 one.
-    out = tmp_path / "bf16.png"
-    _run("complete", face, "--mask", "centre", "--out", out, "--weights", weights, "--precision", "bf16", "--iterations", "6", "--candidates", "5", "--preset", "yeh2017", "--no-progress")
-    picture = np.asarray(Image.open(out))
-    pictures = {
-        precision: np.asarray(complete(Image.open(face), "centre", "yeh2017", models=tiny_models, device="cpu", iterations=6, candidates=5, precision=precision, progress=False).image())
-        for precision in ("fp32", "bf16")
-    }
-    np.testing.assert_array_equal(picture, pictures["bf16"])
-    assert not np.array_equal(picture, pictures["fp32"])
+    # --precision bf16 (and --fp32-last) give the picture of complete(...) with the same
+    # options, not the fp32 one.
+    def picture(**options):
+        return np.asarray(complete(Image.open(face), "centre", "yeh2017", models=tiny_models, device="cpu", iterations=6, candidates=5, progress=False, **options).image())
+
+    fast = ("complete", face, "--mask", "centre", "--weights", weights, "--iterations", "6", "--candidates", "5", "--preset", "yeh2017", "--no-progress")
+    _run(*fast, "--out", tmp_path / "bf16.png", "--precision", "bf16")
+    _run(*fast, "--out", tmp_path / "mixed.png", "--precision", "bf16", "--fp32-last", "3")
+    bf16, mixed = (np.asarray(Image.open(tmp_path / name)) for name in ("bf16.png", "mixed.png"))
+    np.testing.assert_array_equal(bf16, picture(precision="bf16"))
+    np.testing.assert_array_equal(mixed, picture(precision="bf16", fp32_last=3))
+    assert not np.array_equal(bf16, picture(precision="fp32"))
+    assert not np.array_equal(mixed, bf16)
 
 
 def test_bad_halve_at_is_a_clean_error(face: Path, weights: Path, tmp_path: Path, capsys) -> None:

@@ -127,6 +127,25 @@ def test_bf16_search_returns_the_fp32_render_and_losses_of_its_z(tiny_models, fa
     torch.testing.assert_close(res.losses.context, context_loss(x, y, importance_weights(m, cfg.loss.window)))
 
 
+def test_fp32_last_runs_the_last_steps_in_fp32(tiny_models, faces, device):
+    cfg = YEH2017.with_overrides(iterations=5, candidates=4, precision="bf16")
+    # All 5 steps in fp32: exactly the fp32 search.
+    all_fp32 = run(tiny_models, faces, device, cfg.with_overrides(fp32_last=5))
+    fp32 = run(tiny_models, faces, device, cfg.with_overrides(precision="fp32"))
+    assert torch.equal(all_fp32.z, fp32.z)
+    # The last 2 in fp32: the first 3 steps are the bf16 search's, the last 2 are not.
+    mixed = run(tiny_models, faces, device, cfg.with_overrides(fp32_last=2))
+    bf16 = run(tiny_models, faces, device, cfg)
+    assert torch.equal(mixed.history.context[:3], bf16.history.context[:3])
+    assert not torch.equal(mixed.history.context[3:], bf16.history.context[3:])
+    assert not torch.equal(mixed.z, fp32.z)
+
+
+def test_bad_fp32_last_is_refused():
+    with pytest.raises(ValueError, match="fp32_last"):
+        YEH2017.with_overrides(precision="bf16", fp32_last=-1)
+
+
 def test_unknown_precision_is_refused():
     with pytest.raises(ValueError, match="precision"):
         YEH2017.with_overrides(precision="fp8")
