@@ -229,11 +229,12 @@ def compare(out: Path, against: Path, halve_at: tuple[int, ...]) -> None:
             lo, hi = bootstrap_ci(d)
             e_lo, e_hi = bootstrap_ci(np.array(every))
             print(f"| {group} | {len(names)} | {ranking} | {np.mean(a_psnr):.2f} | {np.mean(b_psnr):.2f} | {d.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] | {d.min():+.2f} | {d.max():+.2f} | {same}/{len(d)} | {np.mean(loss):+.1%} | {np.mean(every):+.3f} [{e_lo:+.3f}, {e_hi:+.3f}] |")
-    print(f"\nEach candidate's final loss (context + prior), {out.name} over {against.name} - 1, per mask:\n")
+    print(f"\nEach surviving candidate's final loss (context + prior), {out.name} over {against.name} - 1, per mask:\n")
     print("| mask | median | 25 % - 75 % | share lower |")
     print("|---|---|---|---|")
     for group in masks:
-        r = np.concatenate([final_loss(mine[n], "yeh2017") / final_loss(ref[n], "yeh2017") - 1 for n in shared if n.startswith(group + "_")])
+        r = np.concatenate([(final_loss(mine[n], "yeh2017") / final_loss(ref[n], "yeh2017") - 1)[survivors(mine[n]["context"] + mine[n]["prior"], halve_at)]
+                            for n in shared if n.startswith(group + "_")])
         print(f"| {group} | {np.median(r):+.2%} | {np.percentile(r, 25):+.2%} - {np.percentile(r, 75):+.2%} | {np.mean(r < 0):.0%} |")
     print(f"\nyeh2017 picks per search: {against.name}'s pick, where it ends in {out.name}, and {out.name}'s pick (# candidate, PSNR dB, loss):\n")
     print(f"| search | {against.name} pick | the same candidate in {out.name} | its rank there | {out.name} pick |")

@@ -66,11 +66,12 @@ class SearchConfig:
     # 'bf16': the networks under bf16 autocast in the search steps (z, the losses, Adam's state
     # and the final render stay fp32). It pays where bf16 runs faster than fp32: GPUs, and CPUs
     # such as AMD Zen 4 (1.9x per step measured); on an Intel Xeon without AMX it measured
-    # 0.94x. It moves results a little (docs/performance.md).
+    # 0.94x. It changes which candidate wins on some faces (docs/performance.md), so every
+    # preset stays fp32.
     precision: Precision = "fp32"
-    # With 'bf16': the last this many steps run in fp32, so that each candidate's loss settles
-    # to its fp32 floor before the ranking (bf16 leaves the final losses ~1 % higher, with a
-    # spread that reorders near-ties; docs/performance.md).
+    # With 'bf16': the last this many steps run in fp32, so that the final losses settle closer
+    # to fp32's before the ranking (bf16 leaves them ~1 % higher; 300 steps took the median
+    # offset to +0.1 - 1.0 %). It does not restore fp32's picks (docs/performance.md).
     fp32_last: int = 0
     loss: LossConfig = field(default_factory=LossConfig)
 
