@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--precision",
         choices=["fp32", "bf16"],
         default=None,
-        help="the networks during the search: bf16 is about 2x faster on CPUs with fast bf16 (AMD Zen 4, Intel AMX) and on GPUs, "
+        help="the networks during the search: bf16 is about 2x faster where bf16 runs faster than fp32 (measured on AMD Zen 4; GPUs), "
         "and changes which candidate wins on some faces (default: fp32; see docs/performance.md)",
     )
     search.add_argument("--fp32-last", type=int, default=None, metavar="N", help="with --precision bf16: run the last N steps in fp32 (default: 0)")

@@ -126,7 +126,7 @@ def complete(
         stopping, off by default), halve_at (successive halving of the candidates, off by default),
         precision ('fp32', or 'bf16': the networks in bf16 during the search steps, about 2x
         faster on GPUs and on CPUs with fast bf16 such as AMD Zen 4) and fp32_last (with
-        'bf16', the last steps in fp32 so that the final losses rank as fp32's would).
+        'bf16', the last steps in fp32, so the final losses settle closer to fp32's).
     models: (generator, discriminator) to use instead of the shipped pretrained ones; they are
         frozen in place (eval mode, no weight gradients), as the method requires.
     device: where to search; default CUDA when available, else CPU.
