@@ -71,7 +71,7 @@ class SearchConfig:
     precision: Precision = "fp32"
     # With 'bf16': the last this many steps run in fp32, so that the final losses settle closer
     # to fp32's before the ranking (bf16 leaves them ~1 % higher; 300 steps took the median
-    # offset to +0.1 - 1.0 %). It does not restore fp32's picks (docs/performance.md).
+    # offset to +0.2 - 0.9 %). It does not restore fp32's picks (docs/performance.md).
     fp32_last: int = 0
     loss: LossConfig = field(default_factory=LossConfig)
 
