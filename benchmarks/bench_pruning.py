@@ -50,8 +50,9 @@ SCHEDULES = ("100,200,300", "200,400,600", "250,500,750", "300,600", "400,600,80
 
 def collect(out: Path, faces: int, iterations: int, candidates: int, masks: tuple[str, ...], device: str, precision: str,
             fp32_last: int = 0, halve_at: tuple[int, ...] = ()) -> None:
-    """One full thesis-preset search per (face, mask), faces interleaved over masks so that a
-    cut-off run still covers every mask; each saved as OUT/{mask}_{face}.npz."""
+    """One thesis-preset search per (face, mask) (full unless `halve_at` is given), faces
+    interleaved over masks so that a cut-off run still covers every mask; each saved as
+    OUT/{mask}_{face}.npz."""
     out.mkdir(parents=True, exist_ok=True)
     truth_all = torch.from_numpy(load_images("synthetic-holdout", n=faces)).permute(0, 3, 1, 2).float() / 255
     models = load_pretrained(device=device)
@@ -102,6 +103,18 @@ def survivors(loss: np.ndarray, halve_at: tuple[int, ...]) -> np.ndarray:
     for t in sorted(halve_at):
         alive = np.sort(alive[np.argsort(loss[t, alive], kind="stable")[: (len(alive) + 1) // 2]])
     return alive
+
+
+def steps_list(text: str) -> tuple[int, ...]:
+    """'400,700' -> (400, 700); '' -> ()."""
+    return tuple(int(t) for t in text.split(",") if t)
+
+
+def picks(a: np.lib.npyio.NpzFile, b: np.lib.npyio.NpzFile, ranking: str, halve_at: tuple[int, ...]) -> tuple[np.ndarray, int, int]:
+    """For one (mask, face): the candidates search `a` keeps under `halve_at`, its pick among
+    them, and search `b`'s pick in full, both by `ranking`."""
+    kept = survivors(a["context"] + a["prior"], halve_at)
+    return kept, int(kept[np.argmin(final_loss(a, ranking)[kept])]), int(np.argmin(final_loss(b, ranking)))
 
 
 def work(halve_at: tuple[int, ...], k: int, steps: int) -> float:
@@ -216,10 +229,7 @@ def compare(out: Path, against: Path, halve_at: tuple[int, ...]) -> None:
             a_psnr, b_psnr, same, loss, every = [], [], 0, [], []
             for n in names:
                 a, b = mine[n], ref[n]
-                history = a["context"] + a["prior"]
-                kept = survivors(history, halve_at)
-                pa = int(kept[np.argmin(final_loss(a, ranking)[kept])])
-                pb = int(np.argmin(final_loss(b, ranking)))
+                kept, pa, pb = picks(a, b, ranking, halve_at)
                 a_psnr.append(a["psnr"][pa])
                 b_psnr.append(b["psnr"][pb])
                 same += pa == pb
@@ -233,7 +243,7 @@ def compare(out: Path, against: Path, halve_at: tuple[int, ...]) -> None:
     print("| mask | median | 25 % - 75 % | share lower |")
     print("|---|---|---|---|")
     for group in masks:
-        r = np.concatenate([(final_loss(mine[n], "yeh2017") / final_loss(ref[n], "yeh2017") - 1)[survivors(mine[n]["context"] + mine[n]["prior"], halve_at)]
+        r = np.concatenate([(final_loss(mine[n], "yeh2017") / final_loss(ref[n], "yeh2017") - 1)[picks(mine[n], ref[n], "yeh2017", halve_at)[0]]
                             for n in shared if n.startswith(group + "_")])
         print(f"| {group} | {np.median(r):+.2%} | {np.percentile(r, 25):+.2%} - {np.percentile(r, 75):+.2%} | {np.mean(r < 0):.0%} |")
     print(f"\nyeh2017 picks per search: {against.name}'s pick, where it ends in {out.name}, and {out.name}'s pick (# candidate, PSNR dB, loss):\n")
@@ -242,8 +252,7 @@ def compare(out: Path, against: Path, halve_at: tuple[int, ...]) -> None:
     for n in shared:
         a, b = mine[n], ref[n]
         fa, fb = final_loss(a, "yeh2017"), final_loss(b, "yeh2017")
-        kept = survivors(a["context"] + a["prior"], halve_at)
-        pa, pb = int(kept[np.argmin(fa[kept])]), int(np.argmin(fb))
+        kept, pa, pb = picks(a, b, "yeh2017", halve_at)
         rank = int((fa[kept] < fa[pb]).sum()) if pb in kept else "dropped"
         print(f"| {n} | #{pb} {b['psnr'][pb]:.2f} {fb[pb]:.3f} | {a['psnr'][pb]:.2f} {fa[pb]:.3f} | {rank} | #{pa} {a['psnr'][pa]:.2f} {fa[pa]:.3f} |")
 
@@ -293,7 +302,7 @@ def main() -> None:
     pm = sub.add_parser("compare")
     pm.add_argument("--out", type=Path, required=True, help="the searches to judge, e.g. results/pruning-bf16")
     pm.add_argument("--against", type=Path, default=Path("docs/results/pruning-searches"))
-    pm.add_argument("--halve-at", default="", help="replay OUT's searches halved at these steps, e.g. 400,700")
+    pm.add_argument("--halve-at", default="", help="OUT's halving steps, e.g. 400,700: replayed on full searches, or those a halved `collect` used")
     pt = sub.add_parser("time")
     pt.add_argument("--faces", type=int, default=1)
     pt.add_argument("--halve-at", default="100,200,300")
@@ -303,13 +312,13 @@ def main() -> None:
     pt.add_argument("--precisions", default="fp32", help="comma-separated: fp32, bf16")
     a = p.parse_args()
     if a.command == "collect":
-        collect(a.out, a.faces, a.iterations, a.candidates, tuple(a.masks.split(",")), a.device, a.precision, a.fp32_last, tuple(int(t) for t in a.halve_at.split(",") if t))
+        collect(a.out, a.faces, a.iterations, a.candidates, tuple(a.masks.split(",")), a.device, a.precision, a.fp32_last, steps_list(a.halve_at))
     elif a.command == "analyse":
-        analyse(a.out, [tuple(int(t) for t in s.split(",")) for s in a.schedules.split(";")])
+        analyse(a.out, [steps_list(s) for s in a.schedules.split(";")])
     elif a.command == "compare":
-        compare(a.out, a.against, tuple(int(t) for t in a.halve_at.split(",") if t))
+        compare(a.out, a.against, steps_list(a.halve_at))
     else:
-        time_search(a.faces, tuple(int(t) for t in a.halve_at.split(",")), a.iterations, a.naive_steps, a.device, tuple(a.precisions.split(",")))
+        time_search(a.faces, steps_list(a.halve_at), a.iterations, a.naive_steps, a.device, tuple(a.precisions.split(",")))
 
 
 if __name__ == "__main__":

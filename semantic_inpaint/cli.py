@@ -82,6 +82,10 @@ def _steps(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected step numbers separated by commas, e.g. 400,700; got {text!r}") from None
 
 
+# The search options of the shared parser (`build_parser`), passed on when given.
+SEARCH_OPTIONS = ("iterations", "candidates", "halve_at", "precision", "fp32_last")
+
+
 def _overrides(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, object]:
     """The search options given on the command line; the rest keep the preset's values."""
     return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
@@ -120,7 +124,7 @@ def _complete(args: argparse.Namespace) -> None:
         models=models,
         device=device,
         progress=False if args.no_progress else None,
-        **_overrides(args, ("iterations", "candidates", "halve_at", "precision", "fp32_last", "seed", "blend")),
+        **_overrides(args, (*SEARCH_OPTIONS, "seed", "blend")),
     )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     result.image().save(args.out)
@@ -142,7 +146,7 @@ def _demo(args: argparse.Namespace) -> None:
         raise WeightsError(f"the demo needs pretrained weights and none could be loaded: {e}") from None
     with resources.as_file(resources.files("semantic_inpaint") / EXAMPLE_FACE) as path:
         image = load_image(path)
-    overrides = _overrides(args, ("iterations", "candidates", "halve_at", "precision", "fp32_last"))
+    overrides = _overrides(args, SEARCH_OPTIONS)
     config = PRESETS[args.preset].with_overrides(**overrides)
     print(f"completing the centre of the example face: preset {args.preset}, {config.iterations} iterations, K = {config.candidates}")
     start = time.perf_counter()
@@ -182,7 +186,7 @@ def _evaluate(args: argparse.Namespace) -> None:
         batch_size=args.batch_size,
         library=library,
         device=device,
-        **_overrides(args, ("iterations", "candidates", "halve_at", "precision", "fp32_last", "seed")),
+        **_overrides(args, (*SEARCH_OPTIONS, "seed")),
     )
     if team.is_main:
         print(f"{len(images)} images in {time.perf_counter() - start:.0f} s; tables in {Path(args.out) / 'results.md'}")

@@ -11,11 +11,17 @@ from semantic_inpaint.models.landmarks import LandmarkNet
 from semantic_inpaint.search import search
 
 
-def run(models, faces, device, config, n=1, **kw):
-    g, d = (m.to(device) for m in models)
+def inputs(faces, device, n=1):
+    """The first n faces in [-1, 1] and a centre mask: what `run` searches."""
     y = torch.from_numpy(faces[:n]).permute(0, 3, 1, 2).float().div(127.5).sub(1).to(device)
     m = torch.ones(n, 1, 64, 64, device=device)
     m[..., 16:48, 16:48] = 0
+    return y, m
+
+
+def run(models, faces, device, config, n=1, **kw):
+    g, d = (m.to(device) for m in models)
+    y, m = inputs(faces, device, n)
     det = LandmarkDetector() if config.loss.landmark == "hard" else None
     return search(g, d, y, m, config, det, progress=False, **kw)
 
@@ -116,14 +122,12 @@ def test_bf16_search_returns_the_fp32_render_and_losses_of_its_z(tiny_models, fa
     # in fp32, so the ranking and the pictures carry no bf16 round-off.
     cfg = YEH2017.with_overrides(iterations=4, candidates=4, precision="bf16")
     res = run(tiny_models, faces, device, cfg)
-    g, d = (m.to(device) for m in tiny_models)
+    g = tiny_models[0].to(device)
     with torch.no_grad():
         x = g(res.z.flatten(0, 1)).view_as(res.candidates)
     # Relative: the tiny G's outputs are ~1e-4, and a bf16 render of them is ~1e-2 off relatively.
     torch.testing.assert_close(res.candidates, x, rtol=1e-5, atol=0)
-    y = torch.from_numpy(faces[:1]).permute(0, 3, 1, 2).float().div(127.5).sub(1).to(device)
-    m = torch.ones(1, 1, 64, 64, device=device)
-    m[..., 16:48, 16:48] = 0
+    y, m = inputs(faces, device)
     torch.testing.assert_close(res.losses.context, context_loss(x, y, importance_weights(m, cfg.loss.window)))
 
 
