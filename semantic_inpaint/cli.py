@@ -205,7 +205,7 @@ def _card(args: argparse.Namespace) -> None:
     if args.project:
         faces = holdout[: args.project]
         overrides = _overrides(args, ("iterations", "candidates"))
-        report["projection_psnr"] = {"student": project(faces, models, **overrides).tolist()}
+        report["projection_psnr"] = {"student": project(faces, models, args.batch_size, **overrides).tolist()}
         from semantic_inpaint.data.synthetic import load_teacher
         from semantic_inpaint.models import Generator, freeze
         from semantic_inpaint.train import teacher_warm_start
@@ -214,8 +214,8 @@ def _card(args: argparse.Namespace) -> None:
         teacher = Generator()
         teacher.load_state_dict(teacher_warm_start(load_teacher()))
         teacher = freeze(teacher.to(next(models.generator.parameters()).device))
-        report["projection_psnr"]["teacher"] = project(faces, (teacher, models.discriminator), **overrides).tolist()
-        report["projection_settings"] = {"faces": len(faces), **overrides}
+        report["projection_psnr"]["teacher"] = project(faces, (teacher, models.discriminator), args.batch_size, **overrides).tolist()
+        report["projection_settings"] = {"faces": len(faces), "batch_size": args.batch_size, **overrides}
         (Path(args.out) / "prior.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
@@ -297,10 +297,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=_evaluate)
 
     k = sub.add_parser("card", parents=[search], help="model-card assets: training curve, samples, D on held-out faces, projection PSNR")
-    k.add_argument("--run", required=True, help="the training run folder (its log.csv)")
+    k.add_argument("--run", default=None, help="the training run folder (its log.csv); without it, training_curve.png is left as it is")
     k.add_argument("--out", required=True, help="where to write training_curve.png, samples.png, prior.json")
     k.add_argument("--holdout", type=int, default=256, help="held-out synthetic faces for the D report")
     k.add_argument("--project", type=int, default=0, help="also project this many held-out faces (student and teacher)")
+    k.add_argument("--batch-size", type=int, default=8, help="faces projected together (each with its K candidates)")
     k.add_argument("--cache", default="data")
     k.set_defaults(func=_card)
 

@@ -3,6 +3,7 @@ and the completion figure. Small settings throughout: these check plumbing, not 
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -159,3 +160,20 @@ def test_bad_halve_at_is_a_clean_error(face: Path, weights: Path, tmp_path: Path
     assert "error: argument --halve-at" in err and "400,700" in err and "Traceback" not in err
     err = _fails(capsys, "complete", face, "--mask", "centre", "--out", tmp_path / "x.png", "--weights", weights, *FAST, "--halve-at", "5")
     assert "halve_at" in err and "[0, 3)" in err
+
+
+def test_card_projects_held_out_faces_without_a_training_run(weights: Path, tiny_models, tmp_path: Path) -> None:
+    # Without --run the training curve is left alone; --batch-size groups the projections but
+    # does not change them (every face starts from the same K draws).
+    pytest.importorskip("gan_face_generate")  # the teacher renders the held-out faces
+    from semantic_inpaint.data import load_images
+    from semantic_inpaint.evaluate import project
+
+    out, cache = tmp_path / "card", tmp_path / "cache"
+    _run("card", "--out", out, "--holdout", "4", "--project", "2", "--batch-size", "1", "--iterations", "3", "--candidates", "2",
+         "--weights", weights, "--cache", cache, "--device", "cpu")
+    report = json.loads((out / "prior.json").read_text())
+    assert report["projection_settings"] == {"faces": 2, "batch_size": 1, "iterations": 3, "candidates": 2}
+    assert (out / "samples.png").is_file() and not (out / "training_curve.png").exists()
+    together = project(load_images("synthetic-holdout", n=4, cache_dir=cache)[:2], tiny_models, batch_size=2, iterations=3, candidates=2)
+    np.testing.assert_allclose(report["projection_psnr"]["student"], together.numpy(), atol=1e-3)

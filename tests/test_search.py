@@ -1,5 +1,6 @@
 """The Adam search on z: clamp, ranking, independence, and the landmark loss's (lack of) effect."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -67,6 +68,33 @@ def test_same_seed_same_result_other_seed_other_result(tiny_models, faces, devic
     assert torch.equal(a.z, b.z) and torch.equal(a.candidates, b.candidates)
     c = run(tiny_models, faces, device, cfg.with_overrides(seed=1))
     assert not torch.equal(a.z, c.z)
+
+
+def test_search_asks_cudnn_for_deterministic_algorithms_and_restores_the_setting(tiny_models, faces, monkeypatch):
+    # On the CPU cuDNN is unused, so this checks the setting itself: on while G runs, as before after.
+    monkeypatch.setattr(torch.backends.cudnn, "deterministic", False)
+    g, d = tiny_models
+    seen = []
+    hook = g.register_forward_hook(lambda *_: seen.append(torch.backends.cudnn.deterministic))
+    try:
+        search(g, d, *inputs(faces, "cpu"), YEH2017.with_overrides(iterations=2, candidates=2), progress=False)
+    finally:
+        hook.remove()
+    assert seen and all(seen)
+    assert torch.backends.cudnn.deterministic is False
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="run-to-run differences were measured on CUDA (cuDNN)")
+def test_full_size_search_repeats_exactly_on_cuda(faces):
+    # The shipped networks at the size evaluate() runs them (16 images x 64 candidates), where
+    # cuDNN's choice of algorithm made two runs of the same searches differ before the fix.
+    from semantic_inpaint import load_pretrained
+
+    g, d = load_pretrained(device="cuda")
+    y, m = inputs(np.repeat(faces[:1], 16, axis=0), "cuda", n=16)
+    cfg = YEH2017.with_overrides(iterations=30)
+    a, b = (search(g, d, y, m, cfg, progress=False) for _ in range(2))
+    assert torch.equal(a.z, b.z) and torch.equal(a.best, b.best)
 
 
 def test_images_in_a_batch_do_not_interact(tiny_models, faces):

@@ -52,12 +52,15 @@ def sample_grid(models: Pretrained, n: int = 64, seed: int = 0) -> Image.Image:
     return grid.resize((grid.width * 2, grid.height * 2), Image.NEAREST)
 
 
-def write_card_assets(models: Pretrained, run_dir: str | os.PathLike, holdout: np.ndarray, out: str | os.PathLike) -> dict:
-    """training_curve.png, samples.png and prior.json (D on held-out faces) into `out`."""
+def write_card_assets(models: Pretrained, run_dir: str | os.PathLike | None, holdout: np.ndarray, out: str | os.PathLike) -> dict:
+    """training_curve.png (from `run_dir`'s log.csv; skipped if None), samples.png and
+    prior.json (D on held-out faces) into `out`."""
     from semantic_inpaint.evaluate import prior_report
 
     out = Path(out)
-    training_curve(Path(run_dir) / "log.csv").savefig(out / "training_curve.png", dpi=110)
+    out.mkdir(parents=True, exist_ok=True)
+    if run_dir is not None:
+        training_curve(Path(run_dir) / "log.csv").savefig(out / "training_curve.png", dpi=110)
     sample_grid(models).save(out / "samples.png")
     report = prior_report(models, holdout) | {"held_out_faces": len(holdout)}
     (out / "prior.json").write_text(json.dumps(report, indent=2) + "\n")
