@@ -1,9 +1,10 @@
 """Speed of the latent search at the thesis's settings, against a naive reference loop.
 
     python benchmarks/bench_complete.py [--batches 1,4,16,64] [--steps 5] [--repeats 1]
-        [--threads N] [--channels-last] [--bf16] [--compile] [--device cpu|cuda]
+        [--threads N] [--channels-last] [--bf16] [--compile] [--device cpu|cuda] [--no-tf32]
     python benchmarks/bench_complete.py --compare fp32,channels_last,bf16,compile,threads=1 --repeats 3
     python benchmarks/bench_complete.py --bf16 --quality [--quality-iterations 100]
+    python benchmarks/bench_complete.py --profile --batches 64 [--device cuda]
 
 Default mode: for each batch size (images searched together, K = 64 candidates each, context +
 prior, Adam), the seconds per search iteration, the seconds and images per second of a whole
@@ -16,7 +17,9 @@ start, same losses, so the same final candidates after the same number of steps.
 channels_last memory, torch.compile, thread count), interleaved A, B, A, B over `--repeats`
 rounds so that load from other jobs hits every variant alike. `--quality`: how far the
 options given (e.g. `--bf16`) move the result: PSNR of each completion against the fp32 one on
-the 4 faces of tests/data/holdout_faces.npy.
+the 4 faces of tests/data/holdout_faces.npy. `--profile`: torch.profiler's table of the
+operators of `--steps` steps at the first batch size, by their own time (on the GPU, the
+device's time).
 
 How a step is timed: the generator runs once per step, so the benchmark wraps it in `Clock`,
 which notes when each forward starts; the gaps are the step times (forward G and D, backward
@@ -227,7 +230,7 @@ def fits(n: int, device: torch.device) -> bool:
 
 def machine(device: torch.device) -> str:
     if device.type == "cuda":
-        return torch.cuda.get_device_name()
+        return f"{torch.cuda.get_device_name()}, TF32 {'on' if torch.backends.cudnn.allow_tf32 else 'off'}"
     try:
         model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
@@ -275,6 +278,22 @@ def run_table(models, faces: np.ndarray, device: torch.device, options: Options,
     dz = (r.z[0] - z_naive).abs().max().item()
     verdict = "same" if dx < args.tolerance else "DIFFERENT"
     print(f"naive vs library after {args.steps} steps: max |candidate diff| {dx:.2e}, max |z diff| {dz:.2e} ({verdict}, tolerance {args.tolerance:g})")
+
+
+def run_profile(models, faces: np.ndarray, device: torch.device, options: Options, args: argparse.Namespace) -> None:
+    """Where a search step's time goes: torch.profiler over `--steps` steps of the library at
+    the first batch size (after two untimed steps), operators by their own time on the device."""
+    from torch.profiler import ProfilerActivity, profile
+
+    n = int(args.batches.split(",")[0])
+    prepared = prepare(models, options)
+    images = from_uint8(np.resize(faces, (n, 64, 64, 3))).to(device)
+    print(f"device: {device} ({machine(device)}); torch {torch.__version__}; options: {options}; {n} image(s) x {K} candidates")
+    time_library(prepared, images, 2)  # cuDNN / oneDNN set-up and allocations stay out of the profile
+    cuda = device.type == "cuda"
+    with profile(activities=[ProfilerActivity.CPU, *([ProfilerActivity.CUDA] if cuda else [])]) as prof:
+        time_library(prepared, images, args.steps)
+    print(prof.key_averages().table(sort_by="self_device_time_total" if cuda else "self_cpu_time_total", row_limit=25))
 
 
 def run_compare(models, faces: np.ndarray, device: torch.device, specs: list[str], args: argparse.Namespace) -> None:
@@ -325,18 +344,27 @@ def main() -> None:
     p.add_argument("--compare", default=None, metavar="SPECS", help="comma-separated option sets, e.g. fp32,bf16,channels_last+bf16,threads=1")
     p.add_argument("--quality", action="store_true", help="PSNR of the result with the options given vs fp32")
     p.add_argument("--quality-iterations", type=int, default=100)
+    p.add_argument("--profile", action="store_true", help="torch.profiler table of --steps steps at the first batch size")
+    p.add_argument("--no-tf32", action="store_true", help="CUDA: plain fp32 convolutions and matmuls (PyTorch's default lets cuDNN use TF32)")
     args = p.parse_args()
     if args.steps < 3:
         p.error("--steps must be >= 3: the median of the step times must leave out the first step")
     if args.quality and not (args.bf16 or args.channels_last or args.compile):
         p.error("--quality compares the options given (--bf16, --channels-last, --compile) with fp32: give at least one")
     device = torch.device(args.device)
+    if args.no_tf32:
+        # TF32 rounds inputs to 10 mantissa bits; whether it is what makes the naive loop and
+        # the library part ways on CUDA (they pick different conv algorithms) is this run's question.
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
     options = Options(bf16=args.bf16, channels_last=args.channels_last, compile=args.compile, threads=args.threads)
     if options.threads:
         torch.set_num_threads(options.threads)
     models = load_pretrained(device=device)
     faces = np.load(FACES)
-    if args.compare:
+    if args.profile:
+        run_profile(models, faces, device, options, args)
+    elif args.compare:
         run_compare(models, faces, device, args.compare.split(","), args)
     elif args.quality:
         run_quality(models, faces, device, options, args)
