@@ -13,7 +13,6 @@ if [ ! -s /tmp/sp68.dat ] && [ -f /tmp/dl/part2 ] && [ -f .gpu/model.sha256 ]; t
 fi
 [ -d /tmp/site/dlib ] || python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl || exit 1
 export PYTHONPATH=/tmp/site:$PWD SEMANTIC_INPAINT_DLIB_MODEL=/tmp/sp68.dat
-SI="python3 -m semantic_inpaint.cli"
 B="python3 benchmarks/bench_complete.py --device cuda"
 
 step() {  # step NAME command...: run with what is left of the budget, logged
