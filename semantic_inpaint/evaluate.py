@@ -11,6 +11,8 @@ gradient, so their z trajectories are the same and only the ranking of the candi
 Writes, under OUT:
 - per_image.csv: one row per image, mask and method; rows already there are not recomputed,
   so an interrupted run resumes;
+- settings.json: the GAN methods' search settings (the preset options given as `overrides`,
+  resolved); a run that adds GAN rows to the folder must ask for the same settings;
 - results.md: tables laid out like the thesis's tables 1 and 2 (masks down, methods across,
   mean and bootstrap 95 % interval);
 - images/{mask}/{column}/{index}.png: every completed image (column = the method), the input
@@ -24,6 +26,8 @@ Metrics are taken after the overlay of known pixels, on images in [0, 1]: whole 
 from __future__ import annotations
 
 import csv
+import dataclasses
+import json
 import os
 import time
 from collections.abc import Sequence
@@ -39,7 +43,7 @@ from semantic_inpaint import distributed
 from semantic_inpaint import masks as mask_lib
 from semantic_inpaint.baselines import BASELINES, NEEDS_LIBRARY, inpaint
 from semantic_inpaint.complete import complete
-from semantic_inpaint.config import PRESETS, YEH2017
+from semantic_inpaint.config import PRESETS, THESIS, YEH2017
 from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.figures import comparison_figure, save_figure
 from semantic_inpaint.io import as_images, to_pil
@@ -130,6 +134,30 @@ def _complete(
     return completed
 
 
+def _check_settings(out: Path, overrides: dict[str, object]) -> str | None:
+    """Why `overrides` may not add GAN rows to `out`, or None (then recorded, if not yet).
+
+    Rows searched with other settings (iterations, candidates, precision, seed, ...) would mix
+    silently with these in the tables, so settings.json keeps those of the folder's first GAN
+    run. The settings are resolved on the thesis preset, so `iterations=1000` and the default
+    read the same."""
+    path = out / "settings.json"
+    now = json.loads(json.dumps(dataclasses.asdict(THESIS.with_overrides(**overrides))))
+    if not path.is_file():
+        path.write_text(json.dumps(now, indent=2) + "\n")
+        return None
+    before = json.loads(path.read_text())
+    flat = lambda d: {**{k: v for k, v in d.items() if k != "loss"}, **d.get("loss", {})}  # noqa: E731
+    before, now = flat(before), flat(now)
+    changed = [f"{k}: {before.get(k)!r} there, {now.get(k)!r} now" for k in sorted(before.keys() | now.keys()) if before.get(k) != now.get(k)]
+    if not changed:
+        return None
+    return (
+        f"{out} holds rows searched with other settings ({'; '.join(changed)}; see {path}). "
+        "Resume with the same options, or write these rows to a new --out folder."
+    )
+
+
 def _read_done(path: Path) -> list[dict]:
     if not path.is_file():
         return []
@@ -169,6 +197,10 @@ def evaluate(
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / "per_image.csv"
     team = distributed.world()  # one process, or one rank of a torchrun evaluation
+    if any(m in PRESETS for m in methods):
+        problem = team.broadcast(_check_settings(out, overrides) if team.is_main else None)
+        if problem:
+            raise InpaintInputError(problem)
     rows = team.broadcast(_read_done(csv_path))  # rank 0's file says what is done
     done = {(r["image"], r["mask"], r["method"]) for r in rows}
     detector = LandmarkDetector()

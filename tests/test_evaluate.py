@@ -182,3 +182,22 @@ def test_summary_pairs_differences_by_image():
 def test_unknown_method(tmp_path, faces):
     with pytest.raises(ValueError, match="unknown method"):
         evaluate(faces[:1], tmp_path, methods=("nope",))
+
+
+def test_resume_with_other_search_settings_is_refused(tiny_models, faces, tmp_path):
+    kw = dict(masks=("centre",), methods=("yeh2017",), models=tiny_models, candidates=2, progress=False)
+    evaluate(faces[:1], tmp_path, iterations=2, **kw)
+    before = (tmp_path / "per_image.csv").read_text()
+    with pytest.raises(InpaintInputError, match=r"iterations: 2 there, 3 now.*new --out"):
+        evaluate(faces[:2], tmp_path, iterations=3, **kw)
+    assert (tmp_path / "per_image.csv").read_text() == before  # nothing added
+    assert len(evaluate(faces[:2], tmp_path, iterations=2, **kw)) == 2  # the same settings resume
+    # baselines do not search: they may join the folder whatever the options
+    assert len(evaluate(faces[:2], tmp_path, masks=("centre",), methods=("telea",), iterations=5)) == 4
+
+
+def test_explicit_defaults_resume_a_folder_made_with_the_defaults(tiny_models, faces, tmp_path):
+    kw = dict(masks=("centre",), methods=("yeh2017",), models=tiny_models, progress=False)
+    evaluate(faces[:1], tmp_path, **kw, candidates=2, iterations=2)
+    defaults = PRESETS["thesis"]
+    assert len(evaluate(faces[:1], tmp_path, **kw, candidates=2, iterations=2, lr=defaults.lr, seed=defaults.seed)) == 1
