@@ -50,6 +50,7 @@ from torch import Tensor, nn
 
 from semantic_inpaint import complete, load_pretrained
 from semantic_inpaint.config import YEH2017, SearchConfig
+from semantic_inpaint.evaluate import MIB_PER_CANDIDATE
 from semantic_inpaint.masks import centre
 from semantic_inpaint.metrics import psnr
 from semantic_inpaint.search import search
@@ -58,9 +59,6 @@ from semantic_inpaint.viz import from_uint8
 GFLOP_PER_ITERATION_PER_IMAGE = 54.0  # 64 candidates, forward G and D and backward to z
 THESIS_ITERATIONS = 1000
 K = 64  # candidates per image, as in the thesis
-# Peak memory of a CPU search step, per candidate (measured: 2.8 MiB at 4 images x 64);
-# batches that would not fit in the free memory are skipped rather than risk the OOM killer.
-MIB_PER_CANDIDATE = 3.0
 FACES = Path(__file__).resolve().parent.parent / "tests" / "data" / "holdout_faces.npy"
 
 
@@ -221,7 +219,8 @@ def time_naive(models: tuple[nn.Module, nn.Module], image: Tensor, steps: int) -
 
 
 def fits(n: int, device: torch.device) -> bool:
-    """Whether a CPU search of n images x K candidates fits in the memory free now."""
+    """Whether a CPU search of n images x K candidates fits in the memory free now (batches that
+    would not are skipped rather than risk the OOM killer)."""
     if device.type != "cpu":
         return True  # CUDA raises OutOfMemoryError, which the caller catches
     available_kib = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemAvailable"))

@@ -291,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--nn-data", default=None, metavar="DATA", help="the faces 'nearest' fills from: 'synthetic' (train split), 'celeba:DIR' or a folder")
     e.add_argument("--nn-n", type=int, default=2000, help="how many --nn-data faces (the first n)")
     e.add_argument("--out", required=True, metavar="DIR", help="per_image.csv (resumed from), results.md, images/ and figure_{mask}.png")
-    e.add_argument("--batch-size", type=int, default=None, help="images searched together (default: 8 on CUDA, 1 on CPU)")
+    e.add_argument("--batch-size", type=int, default=None, help="images searched together (default: 1 on CPU; on CUDA what half the free memory holds, up to 64)")
     e.add_argument("--seed", type=int, default=None)
     e.add_argument("--cache", default="data", help="folder for the rendered synthetic set")
     e.set_defaults(func=_evaluate)
@@ -301,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--out", required=True, help="where to write training_curve.png, samples.png, prior.json")
     k.add_argument("--holdout", type=int, default=256, help="held-out synthetic faces for the D report")
     k.add_argument("--project", type=int, default=0, help="also project this many held-out faces (student and teacher)")
-    k.add_argument("--batch-size", type=int, default=8, help="faces projected together (each with its K candidates)")
+    k.add_argument("--batch-size", type=int, default=None, help="faces projected together (default: 1 on CPU; on CUDA what half the free memory holds, up to 64)")
     k.add_argument("--cache", default="data")
     k.set_defaults(func=_card)
 

@@ -201,3 +201,15 @@ def test_explicit_defaults_resume_a_folder_made_with_the_defaults(tiny_models, f
     evaluate(faces[:1], tmp_path, **kw, candidates=2, iterations=2)
     defaults = PRESETS["thesis"]
     assert len(evaluate(faces[:1], tmp_path, **kw, candidates=2, iterations=2, lr=defaults.lr, seed=defaults.seed)) == 1
+
+
+@pytest.mark.parametrize(
+    "free_gib, candidates, expected",
+    [(80, 64, 64), (16, 64, 32), (1, 64, 2), (0.1, 64, 1), (16, 16, 64), (1, 16, 8)],
+)
+def test_default_batch_size_on_cuda_fits_half_the_free_memory(monkeypatch, free_gib, candidates, expected):
+    # By hand: floor(0.5 * free MiB / (3 MiB x candidates)), down to a power of two, in [1, 64];
+    # e.g. 16 GiB, K = 64: 8192 / 192 = 42.7 -> 32.
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (int(free_gib * 2**30), 80 * 2**30))
+    assert harness.default_batch_size("cuda", candidates) == expected
+    assert harness.default_batch_size("cpu", candidates) == 1
