@@ -246,6 +246,7 @@ def run_table(models, faces: np.ndarray, device: torch.device, options: Options,
     naive_s: list[float] = []
     batches = [int(b) for b in args.batches.split(",")]
     lib_s: dict[int, list[float]] = {n: [] for n in batches}
+    peak_mib: dict[int, float] = {}  # CUDA: peak memory per candidate, against evaluate's MIB_PER_CANDIDATE
     for _ in range(args.repeats):
         s, z_naive, x_naive = time_naive(models, face0, args.steps)
         naive_s.append(s)
@@ -254,7 +255,11 @@ def run_table(models, faces: np.ndarray, device: torch.device, options: Options,
                 continue
             images = from_uint8(np.resize(faces, (n, 64, 64, 3))).to(device)
             try:
+                if device.type == "cuda":
+                    torch.cuda.reset_peak_memory_stats(device)
                 lib_s[n].append(time_library(prepared, images, args.steps)[0])
+                if device.type == "cuda":
+                    peak_mib[n] = torch.cuda.max_memory_allocated(device) / 2**20 / (n * K)
             except torch.cuda.OutOfMemoryError:
                 torch.cuda.empty_cache()
 
@@ -270,6 +275,9 @@ def run_table(models, faces: np.ndarray, device: torch.device, options: Options,
         s = min(lib_s[n])
         per_image = s * THESIS_ITERATIONS / n
         print(row.format(f"library, {n}", s, per_image, 1 / per_image, GFLOP_PER_ITERATION_PER_IMAGE * n / s, 1 / per_image / naive_images_s))
+
+    if peak_mib:
+        print("peak GPU memory per candidate (MiB): " + ", ".join(f"{n} images {m:.2f}" for n, m in peak_mib.items()) + f" (evaluate assumes {MIB_PER_CANDIDATE})")
 
     # Same z start, same losses: the library (fp32, no options) must end where the naive loop ends.
     r = search(*models, face0, centre_masks(1, device), YEH2017.with_overrides(iterations=args.steps, candidates=K), progress=False)
