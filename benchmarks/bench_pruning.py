@@ -305,7 +305,7 @@ def main() -> None:
     pm.add_argument("--halve-at", default="", help="OUT's halving steps, e.g. 400,700: replayed on full searches, or those a halved `collect` used")
     pt = sub.add_parser("time")
     pt.add_argument("--faces", type=int, default=1)
-    pt.add_argument("--halve-at", default="100,200,300")
+    pt.add_argument("--halve-at", default="400,700", help="the schedule to time (default: the one that kept the picks, docs/results/pruning.md)")
     pt.add_argument("--iterations", type=int, default=1000)
     pt.add_argument("--naive-steps", type=int, default=5)
     pt.add_argument("--device", default="cpu")
