@@ -195,7 +195,7 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 def _card(args: argparse.Namespace) -> None:
     from semantic_inpaint.data import load_images
-    from semantic_inpaint.evaluate import project
+    from semantic_inpaint.evaluate import default_batch_size, project
     from semantic_inpaint.train.card import write_card_assets
 
     device = _device(args)
@@ -205,7 +205,9 @@ def _card(args: argparse.Namespace) -> None:
     if args.project:
         faces = holdout[: args.project]
         overrides = _overrides(args, ("iterations", "candidates"))
-        report["projection_psnr"] = {"student": project(faces, models, args.batch_size, **overrides).tolist()}
+        on = next(models.generator.parameters()).device
+        batch = args.batch_size or default_batch_size(on, PRESETS["yeh2017"].with_overrides(**overrides).candidates)
+        report["projection_psnr"] = {"student": project(faces, models, batch, **overrides).tolist()}
         from semantic_inpaint.data.synthetic import load_teacher
         from semantic_inpaint.models import Generator, freeze
         from semantic_inpaint.train import teacher_warm_start
@@ -213,9 +215,9 @@ def _card(args: argparse.Namespace) -> None:
         # The teacher's prior is N(0, 1); its warm-start form takes z in [-1, 1], like the search's clamp.
         teacher = Generator()
         teacher.load_state_dict(teacher_warm_start(load_teacher()))
-        teacher = freeze(teacher.to(next(models.generator.parameters()).device))
-        report["projection_psnr"]["teacher"] = project(faces, (teacher, models.discriminator), args.batch_size, **overrides).tolist()
-        report["projection_settings"] = {"faces": len(faces), "batch_size": args.batch_size, **overrides}
+        teacher = freeze(teacher.to(on))
+        report["projection_psnr"]["teacher"] = project(faces, (teacher, models.discriminator), batch, **overrides).tolist()
+        report["projection_settings"] = {"faces": len(faces), "batch_size": batch, **overrides}
         (Path(args.out) / "prior.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 

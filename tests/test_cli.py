@@ -175,5 +175,8 @@ def test_card_projects_held_out_faces_without_a_training_run(weights: Path, tiny
     report = json.loads((out / "prior.json").read_text())
     assert report["projection_settings"] == {"faces": 2, "batch_size": 1, "iterations": 3, "candidates": 2}
     assert (out / "samples.png").is_file() and not (out / "training_curve.png").exists()
+    _run("card", "--out", out, "--holdout", "4", "--project", "1", "--iterations", "3", "--candidates", "2",
+         "--weights", weights, "--cache", cache, "--device", "cpu")
+    assert json.loads((out / "prior.json").read_text())["projection_settings"]["batch_size"] == 1  # the CPU's default, recorded
     together = project(load_images("synthetic-holdout", n=4, cache_dir=cache)[:2], tiny_models, batch_size=2, iterations=3, candidates=2)
     np.testing.assert_allclose(report["projection_psnr"]["student"], together.numpy(), atol=1e-3)
