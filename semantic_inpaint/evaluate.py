@@ -43,7 +43,7 @@ from semantic_inpaint import distributed
 from semantic_inpaint import masks as mask_lib
 from semantic_inpaint.baselines import BASELINES, NEEDS_LIBRARY, inpaint
 from semantic_inpaint.complete import complete
-from semantic_inpaint.config import PRESETS, THESIS, YEH2017
+from semantic_inpaint.config import PRESETS, THESIS, YEH2017, SearchConfig
 from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.figures import comparison_figure, save_figure
 from semantic_inpaint.io import as_images, to_pil
@@ -153,15 +153,15 @@ def default_batch_size(device: str | torch.device, candidates: int = 64) -> int:
     return max(1, min(MAX_BATCH, 1 << max(fits, 1).bit_length() - 1))
 
 
-def _check_settings(out: Path, overrides: dict[str, object]) -> str | None:
-    """Why `overrides` may not add GAN rows to `out`, or None (then recorded, if not yet).
+def _check_settings(out: Path, settings: SearchConfig) -> str | None:
+    """Why GAN rows searched with `settings` may not join `out`, or None (then recorded, if not yet).
 
     Rows searched with other settings (iterations, candidates, precision, seed, ...) would mix
     silently with these in the tables, so settings.json keeps those of the folder's first GAN
-    run. The settings are resolved on the thesis preset, so `iterations=1000` and the default
-    read the same."""
+    run. `settings` are the overrides resolved on the thesis preset, so `iterations=1000` and
+    the default read the same."""
     path = out / "settings.json"
-    now = json.loads(json.dumps(dataclasses.asdict(THESIS.with_overrides(**overrides))))
+    now = json.loads(json.dumps(dataclasses.asdict(settings)))
     if not path.is_file():
         path.write_text(json.dumps(now, indent=2) + "\n")
         return None
@@ -210,14 +210,15 @@ def evaluate(
     writes the files and returns all rows; the other ranks return their own.
     """
     methods = check_methods(methods, library)
+    settings = THESIS.with_overrides(**overrides)  # what the overrides make of the presets' shared options
     if batch_size is None:
-        batch_size = default_batch_size(device or default_device(), PRESETS["thesis"].with_overrides(**overrides).candidates)
+        batch_size = default_batch_size(device or default_device(), settings.candidates)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / "per_image.csv"
     team = distributed.world()  # one process, or one rank of a torchrun evaluation
     if any(m in PRESETS for m in methods):
-        problem = team.broadcast(_check_settings(out, overrides) if team.is_main else None)
+        problem = team.broadcast(_check_settings(out, settings) if team.is_main else None)
         if problem:
             raise InpaintInputError(problem)
     rows = team.broadcast(_read_done(csv_path))  # rank 0's file says what is done

@@ -103,7 +103,8 @@ def _halve(
 
 @contextmanager
 def _deterministic_cudnn() -> Iterator[None]:
-    """cuDNN's deterministic convolution algorithms, for the duration (nothing changes on the CPU).
+    """cuDNN's deterministic convolution algorithms, for the duration of a `with` block or of a
+    call of the function it decorates (nothing changes on the CPU).
 
     Some of cuDNN's algorithms add partial sums in a varying order, and the search amplifies
     any such difference: Adam's early steps move each coordinate of z by about lr whatever
@@ -119,6 +120,7 @@ def _deterministic_cudnn() -> Iterator[None]:
         torch.backends.cudnn.deterministic = before
 
 
+@_deterministic_cudnn()
 def search(
     generator: Generator,
     discriminator: Discriminator,
@@ -140,21 +142,6 @@ def search(
     On CUDA the search asks cuDNN for its deterministic algorithms (see `_deterministic_cudnn`),
     so that the same inputs and seed repeat on the same device.
     """
-    with _deterministic_cudnn():
-        return _search(generator, discriminator, image, mask, config, detector, progress, weights, landmark_net)
-
-
-def _search(
-    generator: Generator,
-    discriminator: Discriminator,
-    image: Tensor,
-    mask: Tensor,
-    config: SearchConfig,
-    detector: LandmarkDetector | None,
-    progress: bool | None,
-    weights: Tensor | None,
-    landmark_net: LandmarkNet | None,
-) -> SearchResult:
     lc_cfg = config.loss
     n, k, device = image.shape[0], config.candidates, image.device
     use_landmarks, soft = lc_cfg.landmark == "hard", lc_cfg.landmark == "soft"
