@@ -1,7 +1,7 @@
 """Speed of the latent search at the thesis's settings, against a naive reference loop.
 
     python benchmarks/bench_complete.py [--batches 1,4,16,64] [--steps 5] [--repeats 1]
-        [--threads N] [--channels-last] [--bf16] [--compile] [--device cpu|cuda] [--no-tf32]
+        [--threads N] [--options bf16+fold+...] [--device cpu|cuda] [--no-tf32]
     python benchmarks/bench_complete.py --compare fp32,channels_last,bf16,compile,threads=1 --repeats 3
     python benchmarks/bench_complete.py --bf16 --quality [--quality-iterations 100]
     python benchmarks/bench_complete.py --profile --batches 64 [--device cuda]
@@ -21,9 +21,9 @@ the 4 faces of tests/data/holdout_faces.npy. `--profile`: torch.profiler's table
 operators of `--steps` steps at the first batch size, by their own time (on the GPU, the
 device's time).
 
-How a step is timed: the generator runs once per step, so the benchmark wraps it in `Clock`,
-which notes when each forward starts; the gaps are the step times (forward G and D, backward
-to z, Adam, clamp) and their median over `--steps` steps is the figure: it leaves out the
+How a step is timed: `Clock` notes when each Adam step ends (a global optimizer hook); the
+gaps are the step times (forward G and D, backward to z, Adam) and their median over `--steps`
+steps is the figure: it leaves out the
 first step's one-off work (oneDNN primitives, allocations, compilation) and is robust to
 bursts of load from other jobs. The hard landmark loss runs once at the end (64 dlib calls,
 ~0.1 s), so it is left out.
@@ -39,7 +39,7 @@ import argparse
 import copy
 import platform
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
 
@@ -47,33 +47,45 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from semantic_inpaint import complete, load_pretrained
 from semantic_inpaint.config import YEH2017, SearchConfig
 from semantic_inpaint.evaluate import MIB_PER_CANDIDATE
 from semantic_inpaint.masks import centre
 from semantic_inpaint.metrics import psnr
+from semantic_inpaint.models.dcgan import fold_batchnorm
 from semantic_inpaint.search import search
 from semantic_inpaint.viz import from_uint8
 
 GFLOP_PER_ITERATION_PER_IMAGE = 54.0  # 64 candidates, forward G and D and backward to z
 THESIS_ITERATIONS = 1000
 K = 64  # candidates per image, as in the thesis
+FLAGS = ("bf16", "channels_last", "nchw", "compile", "fold", "nofold", "nondet", "autotune")
 FACES = Path(__file__).resolve().parent.parent / "tests" / "data" / "holdout_faces.npy"
 
 
 @dataclass(frozen=True)
 class Options:
-    """Execution options under test. bf16: G and D under bf16 autocast (z, the losses and
-    Adam's state stay fp32). channels_last: NHWC activations and weights (what the library
-    does by default since `freeze` sets it); nchw: the opposite, G and D in the NCHW layout,
-    the library as it was before. compile: torch.compile on G and D. threads:
+    """Execution options under test. bf16: the library's `precision="bf16"` (G and D under
+    bf16 autocast; z, the losses and Adam's state stay fp32). channels_last: NHWC inputs
+    forced (the library's default since `freeze` sets channels_last weights); nchw: the
+    opposite, G and D in the NCHW layout, the library as it was before. compile: torch.compile
+    on G and D. fold: batch norm folded into the convolutions (`models.dcgan.fold_batchnorm`;
+    the library does it itself on CUDA); nofold: G and D hidden from the search's own folding
+    (the library as it was on CUDA before). nondet: CUDA, the search without cuDNN's
+    deterministic algorithms (what it asks for since runs were seen not to repeat). autotune:
+    CUDA, cudnn.benchmark (cuDNN times its algorithms and takes the fastest). threads:
     torch.set_num_threads (None: torch's default)."""
 
     bf16: bool = False
     channels_last: bool = False
     nchw: bool = False
     compile: bool = False
+    fold: bool = False
+    nofold: bool = False
+    nondet: bool = False
+    autotune: bool = False
     threads: int | None = None
 
     @classmethod
@@ -83,74 +95,74 @@ class Options:
         for token in filter(None, spec.split("+")):
             if token.startswith("threads="):
                 kw["threads"] = int(token.split("=", 1)[1])
-            elif token in ("bf16", "channels_last", "nchw", "compile"):
+            elif token in FLAGS:
                 kw[token] = True
             elif token != "fp32":
-                raise SystemExit(f"unknown option {token!r} in {spec!r}: use fp32, bf16, channels_last, nchw, compile, threads=N")
+                raise SystemExit(f"unknown option {token!r} in {spec!r}: use fp32, {', '.join(FLAGS)}, threads=N")
         return cls(**kw)
 
     def __str__(self) -> str:
-        names = [n for n in ("bf16", "channels_last", "nchw", "compile") if getattr(self, n)]
+        names = [n for n in FLAGS if getattr(self, n)]
         names += [f"threads={self.threads}"] if self.threads else []
         return "+".join(names) or "fp32"
 
 
-class Tuned(nn.Module):
-    """G or D run with `options`: the library's search is unchanged, it just calls this module."""
+class Wrapped(nn.Module):
+    """G or D behind a wrapper: the search sees a plain module, not the library's Generator or
+    Discriminator, so it does not fold it; with channels_last the input is made NHWC."""
 
-    def __init__(self, module: nn.Module, options: Options) -> None:
+    def __init__(self, module: nn.Module, channels_last: bool) -> None:
         super().__init__()
         self.z_dim = getattr(module, "z_dim", None)  # search() reads generator.z_dim
-        self.module = module.to(memory_format=torch.channels_last) if options.channels_last else module
-        self.options = options
+        self.module = module.to(memory_format=torch.channels_last) if channels_last else module
+        self.channels_last = channels_last
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.options.channels_last and x.dim() == 4:
+        if self.channels_last and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=self.options.bf16):
-            out = self.module(x)
-        return out.float()  # the losses, and so the gradient reaching z, stay fp32
-
-
-class Clock(nn.Module):
-    """Notes when each forward starts, in wall time and in this process's CPU time (all its
-    threads). Wrapped round G, which runs once per search step, the gaps between the notes are
-    the step times. On CUDA it synchronises first, so a note means the previous step has
-    finished on the device."""
-
-    def __init__(self, module: nn.Module) -> None:
-        super().__init__()
-        self.z_dim = getattr(module, "z_dim", None)
-        self.module = module
-        self.starts: list[tuple[float, float]] = []
-
-    def forward(self, x: Tensor) -> Tensor:
-        if x.is_cuda:
-            torch.cuda.synchronize()
-        self.starts.append((time.perf_counter(), time.process_time()))
         return self.module(x)
 
+
+class Clock:
+    """`with Clock() as clock:` notes when each Adam step ends, in wall time and in this
+    process's CPU time (all its threads), through a global optimizer hook: the gaps between
+    the notes are the step times (forward G and D, backward to z, Adam). On CUDA it
+    synchronises first, so a note means the step has finished on the device."""
+
+    def __enter__(self) -> Clock:
+        self.ends: list[tuple[float, float]] = []
+        self.handle = register_optimizer_step_post_hook(self.note)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.handle.remove()
+
+    def note(self, optimizer: torch.optim.Optimizer, *_: object) -> None:
+        if optimizer.param_groups[0]["params"][0].is_cuda:
+            torch.cuda.synchronize()
+        self.ends.append((time.perf_counter(), time.process_time()))
+
     def step_seconds(self) -> tuple[float, float]:
-        """The median gap between forward calls, wall and CPU seconds; then forgets them. CPU
-        time is the steadier figure on a loaded machine when the process runs one thread."""
-        gaps = np.diff(np.array(self.starts), axis=0)
-        self.starts = []
-        wall, cpu = np.median(gaps, axis=0)
+        """The median gap between step ends, wall and CPU seconds. CPU time is the steadier
+        figure on a loaded machine when the process runs one thread."""
+        wall, cpu = np.median(np.diff(np.array(self.ends), axis=0), axis=0)
         return float(wall), float(cpu)
 
 
-def prepare(models: tuple[nn.Module, nn.Module], options: Options) -> tuple[Clock, nn.Module]:
-    """Copies of (G, D) set up with `options`, G inside a Clock. Sets the thread count."""
+def prepare(models: tuple[nn.Module, nn.Module], options: Options) -> tuple[nn.Module, nn.Module]:
+    """Copies of (G, D) set up with `options`. Sets the thread count."""
     if options.threads:
         torch.set_num_threads(options.threads)
     g, d = (copy.deepcopy(m) for m in models)
+    if options.fold:
+        g, d = fold_batchnorm(g), fold_batchnorm(d)
     if options.nchw:
         g, d = (m.to(memory_format=torch.contiguous_format) for m in (g, d))
-    if options.bf16 or options.channels_last:
-        g, d = Tuned(g, options), Tuned(d, options)
+    if options.channels_last or options.nofold:
+        g, d = Wrapped(g, options.channels_last), Wrapped(d, options.channels_last)
     if options.compile:
         g, d = torch.compile(g), torch.compile(d)
-    return Clock(g), d
+    return g, d
 
 
 def naive_reference(
@@ -200,22 +212,28 @@ def centre_masks(n: int, device: torch.device) -> Tensor:
     return centre()[None, None].repeat(n, 1, 1, 1).to(device)
 
 
-def time_library(models: tuple[Clock, nn.Module], images: Tensor, steps: int) -> tuple[float, float]:
+def time_library(models: tuple[nn.Module, nn.Module], images: Tensor, steps: int, options: Options = Options()) -> tuple[float, float]:
     """Wall and CPU seconds per step of the library's search on `images`, K = 64: the median
     over `steps` steps, which leaves out the first step's one-off work (oneDNN primitives,
     allocations, compilation) when steps >= 3."""
-    g, d = models
-    search(g, d, images, centre_masks(len(images), images.device), YEH2017.with_overrides(iterations=steps, candidates=K), progress=False)
-    return g.step_seconds()
+    config = YEH2017.with_overrides(iterations=steps, candidates=K, precision="bf16" if options.bf16 else "fp32")
+    # search.__wrapped__: the search without its deterministic-cuDNN decorator.
+    run = search.__wrapped__ if options.nondet else search
+    before = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = options.autotune
+    try:
+        with Clock() as clock:
+            run(*models, images, centre_masks(len(images), images.device), config, progress=False)
+    finally:
+        torch.backends.cudnn.benchmark = before
+    return clock.step_seconds()
 
 
-def time_naive(models: tuple[nn.Module, nn.Module], image: Tensor, steps: int) -> tuple[float, Tensor, Tensor]:
-    """Seconds per step of naive_reference on one image (median, as in time_library), and its
-    final z and candidates."""
-    g, d = (copy.deepcopy(m) for m in models)
-    clock = Clock(g)
-    z, x, _ = naive_reference(clock, d, image, centre_masks(1, image.device), steps)
-    return clock.step_seconds()[0], z, x
+def time_naive(models: tuple[nn.Module, nn.Module], image: Tensor, steps: int) -> float:
+    """Seconds per step of naive_reference on one image (median, as in time_library)."""
+    with Clock() as clock:
+        naive_reference(*(copy.deepcopy(m) for m in models), image, centre_masks(1, image.device), steps)
+    return clock.step_seconds()[0]
 
 
 def fits(n: int, device: torch.device) -> bool:
@@ -248,7 +266,7 @@ def run_table(models, faces: np.ndarray, device: torch.device, options: Options,
     lib_s: dict[int, list[float]] = {n: [] for n in batches}
     peak_mib: dict[int, float] = {}  # CUDA: peak memory per candidate, against evaluate's MIB_PER_CANDIDATE
     for _ in range(args.repeats):
-        s, z_naive, x_naive = time_naive(models, face0, args.steps)
+        s = time_naive(models, face0, args.steps)
         naive_s.append(s)
         for n in batches:
             if not fits(n, device):
@@ -257,7 +275,7 @@ def run_table(models, faces: np.ndarray, device: torch.device, options: Options,
             try:
                 if device.type == "cuda":
                     torch.cuda.reset_peak_memory_stats(device)
-                lib_s[n].append(time_library(prepared, images, args.steps)[0])
+                lib_s[n].append(time_library(prepared, images, args.steps, options)[0])
                 if device.type == "cuda":
                     peak_mib[n] = torch.cuda.max_memory_allocated(device) / 2**20 / (n * K)
             except torch.cuda.OutOfMemoryError:
@@ -279,12 +297,25 @@ def run_table(models, faces: np.ndarray, device: torch.device, options: Options,
     if peak_mib:
         print("peak GPU memory per candidate (MiB): " + ", ".join(f"{n} images {m:.2f}" for n, m in peak_mib.items()) + f" (evaluate assumes {MIB_PER_CANDIDATE})")
 
-    # Same z start, same losses: the library (fp32, no options) must end where the naive loop ends.
-    r = search(*models, face0, centre_masks(1, device), YEH2017.with_overrides(iterations=args.steps, candidates=K), progress=False)
+    check(models, face0, args)
+
+
+def check(models: tuple[nn.Module, nn.Module], face: Tensor, args: argparse.Namespace) -> None:
+    """Same z start, same losses: the library (fp32, its defaults) must end where the naive loop
+    ends. On CUDA both run in IEEE fp32 for this: with TF32 convolutions (PyTorch's default)
+    each rounds to 10 mantissa bits in its own cuDNN algorithms, and Adam's sign-like first
+    steps turn that into different paths (measured: 0.2 apart after 5 steps on an H100)."""
+    before = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        z_naive, x_naive, _ = naive_reference(*(copy.deepcopy(m) for m in models), face, centre_masks(1, face.device), args.steps)
+        r = search(*models, face, centre_masks(1, face.device), YEH2017.with_overrides(iterations=args.steps, candidates=K), progress=False)
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before
     dx = (r.candidates[0] - x_naive).abs().max().item()
     dz = (r.z[0] - z_naive).abs().max().item()
     verdict = "same" if dx < args.tolerance else "DIFFERENT"
-    print(f"naive vs library after {args.steps} steps: max |candidate diff| {dx:.2e}, max |z diff| {dz:.2e} ({verdict}, tolerance {args.tolerance:g})")
+    print(f"naive vs library after {args.steps} steps, IEEE fp32: max |candidate diff| {dx:.2e}, max |z diff| {dz:.2e} ({verdict}, tolerance {args.tolerance:g})")
 
 
 def run_profile(models, faces: np.ndarray, device: torch.device, options: Options, args: argparse.Namespace) -> None:
@@ -296,10 +327,10 @@ def run_profile(models, faces: np.ndarray, device: torch.device, options: Option
     prepared = prepare(models, options)
     images = from_uint8(np.resize(faces, (n, 64, 64, 3))).to(device)
     print(f"device: {device} ({machine(device)}); torch {torch.__version__}; options: {options}; {n} image(s) x {K} candidates")
-    time_library(prepared, images, 2)  # cuDNN / oneDNN set-up and allocations stay out of the profile
+    time_library(prepared, images, 2, options)  # cuDNN / oneDNN set-up and allocations stay out of the profile
     cuda = device.type == "cuda"
     with profile(activities=[ProfilerActivity.CPU, *([ProfilerActivity.CUDA] if cuda else [])]) as prof:
-        time_library(prepared, images, args.steps)
+        time_library(prepared, images, args.steps, options)
     print(prof.key_averages().table(sort_by="self_device_time_total" if cuda else "self_cpu_time_total", row_limit=25))
 
 
@@ -316,7 +347,7 @@ def run_compare(models, faces: np.ndarray, device: torch.device, specs: list[str
     for _ in range(args.repeats):
         for v, m, t in zip(variants, prepared, times):
             torch.set_num_threads(v.threads or default_threads)
-            t.append(time_library(m, images, args.steps))
+            t.append(time_library(m, images, args.steps, v))
     base_wall, base_cpu = (min(x) for x in zip(*times[0]))
     for v, t in zip(variants, times):
         wall, cpu = (min(x) for x in zip(*t))
@@ -330,7 +361,7 @@ def run_quality(models, faces: np.ndarray, device: torch.device, options: Option
     truth = torch.from_numpy(faces).permute(0, 3, 1, 2).float() / 255
     ref = complete(truth, "centre", models=models, **kw)
     g, d = prepare(models, options)
-    test = complete(truth, "centre", models=(g.module, d), **kw)
+    test = complete(truth, "centre", models=(g, d), **kw | {"precision": "bf16" if options.bf16 else "fp32"})
     print(f"{options} vs fp32 after {args.quality_iterations} iterations, K = {K}, centre mask, {len(faces)} faces:")
     print(f"  PSNR of the completion vs fp32's (dB): {np.round(psnr(test.images, ref.images).numpy(), 2).tolist()}")
     print(f"  best candidate: fp32 {ref.best.tolist()}, {options} {test.best.tolist()}")
@@ -348,6 +379,7 @@ def main() -> None:
     p.add_argument("--channels-last", action="store_true")
     p.add_argument("--bf16", action="store_true", help="bf16 autocast for G and D on the CPU")
     p.add_argument("--compile", action="store_true", help="torch.compile G and D")
+    p.add_argument("--options", default="fp32", metavar="SPEC", help="option set for the table, --profile and --quality, as in --compare, e.g. bf16+fold")
     p.add_argument("--compare", default=None, metavar="SPECS", help="comma-separated option sets, e.g. fp32,bf16,channels_last+bf16,threads=1")
     p.add_argument("--quality", action="store_true", help="PSNR of the result with the options given vs fp32")
     p.add_argument("--quality-iterations", type=int, default=100)
@@ -356,15 +388,16 @@ def main() -> None:
     args = p.parse_args()
     if args.steps < 3:
         p.error("--steps must be >= 3: the median of the step times must leave out the first step")
-    if args.quality and not (args.bf16 or args.channels_last or args.compile):
-        p.error("--quality compares the options given (--bf16, --channels-last, --compile) with fp32: give at least one")
     device = torch.device(args.device)
     if args.no_tf32:
         # TF32 rounds inputs to 10 mantissa bits; whether it is what makes the naive loop and
         # the library part ways on CUDA (they pick different conv algorithms) is this run's question.
         torch.backends.cudnn.allow_tf32 = False
         torch.backends.cuda.matmul.allow_tf32 = False
-    options = Options(bf16=args.bf16, channels_last=args.channels_last, compile=args.compile, threads=args.threads)
+    flags = dict(bf16=args.bf16, channels_last=args.channels_last, compile=args.compile, threads=args.threads)
+    options = replace(Options.parse(args.options), **{k: v for k, v in flags.items() if v})
+    if args.quality and str(options) == "fp32":
+        p.error("--quality compares the options given (--options, --bf16, ...) with fp32: give at least one")
     if options.threads:
         torch.set_num_threads(options.threads)
     models = load_pretrained(device=device)

@@ -263,7 +263,7 @@ def time_search(faces: int, halve_at: tuple[int, ...], iterations: int, naive_st
     models = load_pretrained(device=device)
     truth = torch.from_numpy(load_images("synthetic-holdout", n=faces)).permute(0, 3, 1, 2).float() / 255
     print(f"{machine(torch.device(device))}; yeh2017, K = 64, {iterations} iterations, centre mask, {faces} face(s), one at a time")
-    naive, _, _ = time_naive(models, truth[:1].to(device) * 2 - 1, naive_steps)
+    naive = time_naive(models, truth[:1].to(device) * 2 - 1, naive_steps)
     print(f"naive loop: {naive:.3f} s / step (median of {naive_steps}) -> {naive * iterations:.0f} s per face")
     for i in range(faces):
         for precision in precisions:

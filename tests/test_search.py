@@ -145,7 +145,7 @@ def test_bf16_networks_keep_z_and_losses_fp32_and_stay_close(tiny_models, faces,
     torch.testing.assert_close(low.losses.context, full.losses.context, rtol=0.05, atol=0)
 
 
-def test_bf16_search_returns_the_fp32_render_and_losses_of_its_z(tiny_models, faces, device):
+def test_bf16_search_returns_the_fp32_render_and_losses_of_its_z(tiny_models, faces, device, ieee_fp32):
     # Only the steps run in bf16: the candidates and losses returned are those of the final z
     # in fp32, so the ranking and the pictures carry no bf16 round-off.
     cfg = YEH2017.with_overrides(iterations=4, candidates=4, precision="bf16")
@@ -153,8 +153,9 @@ def test_bf16_search_returns_the_fp32_render_and_losses_of_its_z(tiny_models, fa
     g = tiny_models[0].to(device)
     with torch.no_grad():
         x = g(res.z.flatten(0, 1)).view_as(res.candidates)
-    # Relative: the tiny G's outputs are ~1e-4, and a bf16 render of them is ~1e-2 off relatively.
-    torch.testing.assert_close(res.candidates, x, rtol=1e-5, atol=0)
+    # Relative to the output's scale (the tiny G's outputs are ~1e-4): a bf16 render is ~1e-2
+    # of it off, fp32 round-off (on CUDA the search's G has batch norm folded in) ~1e-7.
+    torch.testing.assert_close(res.candidates, x, rtol=0, atol=1e-5 * x.abs().max().item())
     y, m = inputs(faces, device)
     torch.testing.assert_close(res.losses.context, context_loss(x, y, importance_weights(m, cfg.loss.window)))
 
@@ -190,7 +191,7 @@ def _better_half(loss: torch.Tensor, alive: list[int]) -> list[int]:
     return sorted(ranked[: (len(alive) + 1) // 2])
 
 
-def test_halving_keeps_the_better_half_and_their_paths(tiny_models, faces, device):
+def test_halving_keeps_the_better_half_and_their_paths(tiny_models, faces, device, ieee_fp32):
     base = YEH2017.with_overrides(iterations=12, candidates=7)
     full = run(tiny_models, faces, device, base, n=2)
     halved = run(tiny_models, faces, device, base.with_overrides(halve_at=(3, 6)), n=2)

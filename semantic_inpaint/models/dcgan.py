@@ -12,6 +12,8 @@ numerical stability).
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import Tensor, nn
 
@@ -96,6 +98,34 @@ def freeze(module: nn.Module) -> nn.Module:
     for p in module.parameters():
         p.requires_grad_(False)
     return module
+
+
+def fold_batchnorm(module: Generator | Discriminator) -> Generator | Discriminator:
+    """A frozen copy of G or D with each batch norm folded into the convolution before it.
+
+    In eval mode batch norm is a fixed affine map per channel, y = a x + b with
+    a = gamma / sqrt(var + eps), b = beta - a * mean, so conv-then-BN is one convolution with
+    weights scaled by a (per output channel) and bias b: the same function up to fp32
+    round-off, without batch norm's passes over the activations forward and backward.
+    """
+    if not isinstance(module, (Generator, Discriminator)):
+        raise TypeError(f"fold_batchnorm folds the DCGAN's Generator or Discriminator, got {type(module).__name__}")
+    folded = copy.deepcopy(module)
+    out: list[nn.Module] = []
+    for layer in folded.layers:
+        conv = out[-1] if out else None
+        if isinstance(layer, nn.BatchNorm2d) and isinstance(conv, (nn.Conv2d, nn.ConvTranspose2d)):
+            with torch.no_grad():
+                a = layer.weight / torch.sqrt(layer.running_var + layer.eps)
+                b = layer.bias - a * layer.running_mean
+                # Output channels are dim 0 of a Conv2d weight, dim 1 of a ConvTranspose2d's.
+                shape = (-1, 1, 1, 1) if isinstance(conv, nn.Conv2d) else (1, -1, 1, 1)
+                conv.weight = nn.Parameter(conv.weight * a.view(shape))
+                conv.bias = nn.Parameter(b if conv.bias is None else b + a * conv.bias)
+        else:
+            out.append(layer)
+    folded.layers = nn.Sequential(*out)
+    return freeze(folded)
 
 
 def sample_z(n: int, z_dim: int = Z_DIM, generator: torch.Generator | None = None) -> Tensor:

@@ -27,9 +27,13 @@ for s in "$@"; do
     env) nvidia-smi -L; python3 -c "import torch, dlib; print(torch.__version__, torch.cuda.get_device_name(), dlib.__version__)" ;;
     cudatest) step cudatest python3 -m pytest -q -p no:cacheprovider tests/test_search.py tests/test_complete.py -k cuda ;;
     profile) step profile $B --profile --batches 64 ;;
+    profile-fast) step profile-fast $B --profile --batches 64 --options ${FAST:-bf16} ;;
     notf32) step notf32 $B --batches 1,64 --no-tf32 ;;
-    bench) step bench $B --batches 1,4,16,64 ;;
-    compare) step compare $B --compare fp32,bf16 --batches 64 ;;
+    bench) step bench $B --batches 1,4,16,64,128 ;;
+    bench-fast) step bench-fast $B --batches 1,4,16,64,128 --options ${FAST:-bf16} ;;
+    throughput) step throughput python3 benchmarks/bench_throughput.py --device cuda --faces ${FACES:-64} --variants ${VARIANTS:-fp32,bf16,halve,bf16+halve} --out /tmp/res/throughput.csv ;;
+    compare) step compare $B --compare fp32,nofold,nondet,autotune,nchw,bf16,bf16+nofold,bf16+nondet --batches 64 --repeats 2 ;;
+    compare-compile) step compare-compile $B --compare fp32,compile+fold,bf16,bf16+compile+fold --batches 64 ;;
     landmarks) step landmarks python3 benchmarks/bench_landmarks.py --device cuda ;;
     pruning) step pruning python3 benchmarks/bench_pruning.py collect --device cuda --faces 32 --out /tmp/res/pruning ;;
     pruning-bf16) step pruning-bf16 python3 benchmarks/bench_pruning.py collect --device cuda --faces 32 --precision bf16 --out /tmp/res/pruning-bf16 ;;

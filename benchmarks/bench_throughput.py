@@ -1,0 +1,116 @@
+"""Faces completed per second, end to end, and what each fast path does to PSNR.
+
+    python benchmarks/bench_throughput.py --device cuda --faces 64 --batch-size 64 \
+        --masks centre,left,right,random --variants fp32,bf16,halve,bf16+halve
+
+For each mask, every variant completes the same held-out faces with the `yeh2017` preset at
+the thesis's settings (K = 64, 1000 iterations), `--batch-size` faces per `complete()` call,
+timed whole (the search, the final render, the overlay; after one untimed warm-up call per
+variant). Variants: fp32 (the library's default), bf16 (`precision="bf16"`), halve (successive
+halving at steps 400 and 700 of 1000, `halve_at=(400, 700)`), and their combination. Each line gives
+faces per second and the PSNR of the completions, and, against the first variant, the
+per-face PSNR difference (mean and bootstrap 95 % interval) and how many faces got the same
+candidate. `--out` keeps a CSV with a row per face and variant.
+
+Why `yeh2017`: `thesis` runs the same search and then re-ranks its candidates with dlib (about
+0.1 s a face on one core), so its search speed is this one's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from bench_complete import machine
+
+from semantic_inpaint import complete, load_pretrained
+from semantic_inpaint.data import load_images
+from semantic_inpaint.evaluate import bootstrap_ci
+from semantic_inpaint.metrics import psnr
+
+def variant_options(spec: str, iterations: int, batch: int) -> tuple[dict[str, object], int]:
+    """complete() overrides and faces per call for a variant: 'fp32', or tokens joined by '+':
+    'bf16', 'halve' (at 40 % and 70 % of the iterations: (400, 700) at 1000, the schedule
+    that kept the picks on the CPU, docs/results/pruning.md), 'batch=N' (another batch size:
+    on CUDA, other cuDNN algorithms, so another round-off)."""
+    tokens = set(spec.split("+")) - {"fp32"}
+    for t in tokens:
+        if t.startswith("batch="):
+            batch = int(t.split("=", 1)[1])
+        elif t not in ("bf16", "halve"):
+            raise SystemExit(f"unknown variant {spec!r}: use fp32 or tokens joined by '+': bf16, halve, batch=N")
+    halve_at = (iterations * 4 // 10, iterations * 7 // 10) if "halve" in tokens else ()
+    return {"precision": "bf16" if "bf16" in tokens else "fp32", "halve_at": halve_at}, batch
+
+
+def run(truth: torch.Tensor, mask: str, models, device: str, batch: int, overrides: dict[str, object]) -> tuple[float, np.ndarray, np.ndarray]:
+    """Seconds to complete all of `truth` (N, 3, 64, 64) in [0, 1], each face's PSNR and pick."""
+    cuda = device.startswith("cuda")
+    scores, picks = [], []
+    if cuda:
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for start in range(0, len(truth), batch):
+        x = truth[start : start + batch]
+        c = complete(x, mask, "yeh2017", models=models, device=device, progress=False, **overrides)
+        scores.append(psnr(c.images, x).numpy())
+        picks.append(c.best.numpy())
+    if cuda:
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0, np.concatenate(scores), np.concatenate(picks)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--faces", type=int, default=64, help="held-out faces (synthetic-holdout) per mask")
+    p.add_argument("--batch-size", type=int, default=64, help="faces per complete() call")
+    p.add_argument("--masks", default="centre,left,right,random")
+    p.add_argument("--variants", default="fp32,bf16,halve,bf16+halve", help="the first is the reference for the PSNR differences")
+    p.add_argument("--iterations", type=int, default=1000)
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--out", type=Path, default=None, help="CSV of per-face PSNR and picks")
+    args = p.parse_args()
+    variants = args.variants.split(",")
+    options = {v: variant_options(v, args.iterations, args.batch_size) for v in variants}
+    models = load_pretrained(device=args.device)
+    truth = torch.from_numpy(load_images("synthetic-holdout", n=args.faces)).permute(0, 3, 1, 2).float() / 255
+    print(f"{machine(torch.device(args.device))}; torch {torch.__version__}; yeh2017, K = 64, {args.iterations} iterations, "
+          f"{args.faces} faces a mask, {args.batch_size} a batch")
+    for v in variants:  # warm-up: cuDNN's set-up and allocations stay out of the timings
+        overrides, batch = variant_options(v, 10, args.batch_size)
+        run(truth[:batch], "centre", models, args.device, batch, overrides | {"iterations": 10})
+    rows = []
+    print(f"{'mask':>7} {'variant':>11} {'faces/s':>8} {'PSNR':>6} {'vs ' + variants[0] + ' (dB) [95 % CI]':>30} {'same pick':>9}")
+    for mask in args.masks.split(","):
+        ref = None
+        for v in variants:
+            overrides, batch = options[v]
+            seconds, score, pick = run(truth, mask, models, args.device, batch, overrides | {"iterations": args.iterations})
+            if ref is None:
+                ref, diff = (score, pick), ""
+            else:
+                d = score - ref[0]
+                lo, hi = bootstrap_ci(d)
+                diff = f"{d.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] (worst {d.min():+.2f})"
+            same = f"{int((pick == ref[1]).sum())}/{len(pick)}"
+            print(f"{mask:>7} {v:>11} {len(truth) / seconds:8.3f} {score.mean():6.2f} {diff:>30} {same:>9}", flush=True)
+            rows += [{"mask": mask, "variant": v, "face": i, "psnr": f"{s:.4f}", "pick": int(k), "seconds_per_face": f"{seconds / len(truth):.4f}"}
+                     for i, (s, k) in enumerate(zip(score, pick))]
+            if args.out:  # after every run, so that a run cut short keeps what it measured
+                write_csv(args.out, rows)
+
+
+def write_csv(path: Path, rows: list[dict[str, object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+if __name__ == "__main__":
+    main()
