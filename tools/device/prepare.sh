@@ -14,5 +14,5 @@ python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 -
     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 -d .whl \
     dlib-bin==20.0.1.post1 pytorch-msssim==1.0.0 gan-face-generate==1.1.1
 # the held-out faces exactly as this machine renders them (the baselines' rows were made from these)
-.venv/bin/python -c "from semantic_inpaint.data import load_images; load_images('synthetic-holdout', 256); load_images('synthetic-holdout', 128)"
+.venv/bin/python -c "from semantic_inpaint.data import load_images; load_images('synthetic-holdout', 256); load_images('synthetic-holdout', 128); load_images('synthetic-holdout', 64)"
 ls -la .gpu .whl data
