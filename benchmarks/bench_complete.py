@@ -61,7 +61,7 @@ from semantic_inpaint.viz import from_uint8
 GFLOP_PER_ITERATION_PER_IMAGE = 54.0  # 64 candidates, forward G and D and backward to z
 THESIS_ITERATIONS = 1000
 K = 64  # candidates per image, as in the thesis
-FLAGS = ("bf16", "channels_last", "nchw", "compile", "fold", "nofold", "nondet", "autotune")
+FLAGS = ("bf16", "channels_last", "nchw", "compile", "graphs", "fold", "nofold", "nondet", "autotune")
 FACES = Path(__file__).resolve().parent.parent / "tests" / "data" / "holdout_faces.npy"
 
 
@@ -71,7 +71,8 @@ class Options:
     bf16 autocast; z, the losses and Adam's state stay fp32). channels_last: NHWC inputs
     forced (the library's default since `freeze` sets channels_last weights); nchw: the
     opposite, G and D in the NCHW layout, the library as it was before. compile: torch.compile
-    on G and D. fold: batch norm folded into the convolutions (`models.dcgan.fold_batchnorm`;
+    on G and D; graphs: the same in its "reduce-overhead" mode, which replays G's and D's
+    kernels, forward and backward, as CUDA graphs. fold: batch norm folded into the convolutions (`models.dcgan.fold_batchnorm`;
     the library does it itself on CUDA); nofold: G and D hidden from the search's own folding
     (the library as it was on CUDA before). nondet: CUDA, the search without cuDNN's
     deterministic algorithms (what it asks for since runs were seen not to repeat). autotune:
@@ -82,6 +83,7 @@ class Options:
     channels_last: bool = False
     nchw: bool = False
     compile: bool = False
+    graphs: bool = False
     fold: bool = False
     nofold: bool = False
     nondet: bool = False
@@ -123,6 +125,21 @@ class Wrapped(nn.Module):
         return self.module(x)
 
 
+class StepMarked(nn.Module):
+    """A compiled G in "reduce-overhead" mode that tells torch a new search step begins each time
+    it runs (G runs once per step): the CUDA graphs may then reuse the last step's memory,
+    which they otherwise refuse to overwrite while the search holds its tensors."""
+
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        self.z_dim = getattr(module, "z_dim", None)
+        self.module = module
+
+    def forward(self, z: Tensor) -> Tensor:
+        torch.compiler.cudagraph_mark_step_begin()
+        return self.module(z)
+
+
 class Clock:
     """`with Clock() as clock:` notes when each Adam step ends, in wall time and in this
     process's CPU time (all its threads), through a global optimizer hook: the gaps between
@@ -162,6 +179,8 @@ def prepare(models: tuple[nn.Module, nn.Module], options: Options) -> tuple[nn.M
         g, d = Wrapped(g, options.channels_last), Wrapped(d, options.channels_last)
     if options.compile:
         g, d = torch.compile(g), torch.compile(d)
+    if options.graphs:
+        g, d = StepMarked(torch.compile(g, mode="reduce-overhead")), torch.compile(d, mode="reduce-overhead")
     return g, d
 
 

@@ -34,6 +34,8 @@ for s in "$@"; do
     throughput) step throughput python3 benchmarks/bench_throughput.py --device cuda --faces ${FACES:-64} --variants ${VARIANTS:-fp32,bf16,halve,bf16+halve} --out /tmp/res/throughput.csv ;;
     compare) step compare $B --compare fp32,nofold,nondet,autotune,nchw,bf16,bf16+nofold,bf16+nondet --batches 64 --repeats 2 ;;
     compare-compile) step compare-compile $B --compare fp32,compile+fold,bf16,bf16+compile+fold --batches 64 ;;
+    graphs) step graphs-1 $B --compare fp32,graphs+fold,bf16,bf16+graphs+fold --batches 1 --steps 20
+            step graphs-64 $B --compare fp32,graphs+fold,bf16+autotune --batches 64 ;;
     landmarks) step landmarks python3 benchmarks/bench_landmarks.py --device cuda ;;
     pruning) step pruning python3 benchmarks/bench_pruning.py collect --device cuda --faces 32 --out /tmp/res/pruning ;;
     pruning-bf16) step pruning-bf16 python3 benchmarks/bench_pruning.py collect --device cuda --faces 32 --precision bf16 --out /tmp/res/pruning-bf16 ;;
