@@ -370,8 +370,8 @@ def run_compare(models, faces: np.ndarray, device: torch.device, specs: list[str
     base_wall, base_cpu = (min(x) for x in zip(*times[0]))
     for v, t in zip(variants, times):
         wall, cpu = (min(x) for x in zip(*t))
-        rounds = " ".join(f"{w:6.3f}|{c:6.3f}" for w, c in t)
-        print(f"{str(v):>28} {rounds}   best {wall:6.3f}|{cpu:6.3f}   speed-up {base_wall / wall:4.2f}x|{base_cpu / cpu:4.2f}x")
+        rounds = " ".join(f"{w:7.4f}|{c:7.4f}" for w, c in t)
+        print(f"{str(v):>28} {rounds}   best {wall:7.4f}|{cpu:7.4f}   speed-up {base_wall / wall:4.2f}x|{base_cpu / cpu:4.2f}x")
 
 
 def run_quality(models, faces: np.ndarray, device: torch.device, options: Options, args: argparse.Namespace) -> None:
