@@ -1,7 +1,7 @@
 """Speed of the latent search at the thesis's settings, against a naive reference loop.
 
     python benchmarks/bench_complete.py [--batches 1,4,16,64] [--steps 5] [--repeats 1]
-        [--threads N] [--options bf16+fold+...] [--device cpu|cuda] [--no-tf32]
+        [--threads N] [--options bf16+nofold+...] [--device cpu|cuda] [--no-tf32]
     python benchmarks/bench_complete.py --compare fp32,channels_last,bf16,compile,threads=1 --repeats 3
     python benchmarks/bench_complete.py --bf16 --quality [--quality-iterations 100]
     python benchmarks/bench_complete.py --profile --batches 64 [--device cuda]
@@ -70,11 +70,12 @@ class Options:
     """Execution options under test. bf16: the library's `precision="bf16"` (G and D under
     bf16 autocast; z, the losses and Adam's state stay fp32). channels_last: NHWC inputs
     forced (the library's default since `freeze` sets channels_last weights); nchw: the
-    opposite, G and D in the NCHW layout, the library as it was before. compile: torch.compile
+    opposite, G and D in the NCHW layout (and not folded), the library as it was before
+    channels_last. compile: torch.compile
     on G and D; graphs: the same in its "reduce-overhead" mode, which replays G's and D's
-    kernels, forward and backward, as CUDA graphs. fold: batch norm folded into the convolutions (`models.dcgan.fold_batchnorm`;
-    the library does it itself on CUDA); nofold: G and D hidden from the search's own folding
-    (the library as it was on CUDA before). nondet: CUDA, the search without cuDNN's
+    kernels, forward and backward, as CUDA graphs. fold: batch norm folded into the convolutions
+    (`models.dcgan.fold_batchnorm`; the search does it itself); nofold: G and D hidden from the
+    search's own folding (the library as it was before). nondet: CUDA, the search without cuDNN's
     deterministic algorithms (what it asks for since runs were seen not to repeat). autotune:
     CUDA, cudnn.benchmark (cuDNN times its algorithms and takes the fastest). threads:
     torch.set_num_threads (None: torch's default)."""
@@ -175,7 +176,7 @@ def prepare(models: tuple[nn.Module, nn.Module], options: Options) -> tuple[nn.M
         g, d = fold_batchnorm(g), fold_batchnorm(d)
     if options.nchw:
         g, d = (m.to(memory_format=torch.contiguous_format) for m in (g, d))
-    if options.channels_last or options.nofold:
+    if options.channels_last or options.nofold or options.nchw:  # the search's folding would undo nchw
         g, d = Wrapped(g, options.channels_last), Wrapped(d, options.channels_last)
     if options.compile:
         g, d = torch.compile(g), torch.compile(d)
@@ -398,7 +399,7 @@ def main() -> None:
     p.add_argument("--channels-last", action="store_true")
     p.add_argument("--bf16", action="store_true", help="bf16 autocast for G and D on the CPU")
     p.add_argument("--compile", action="store_true", help="torch.compile G and D")
-    p.add_argument("--options", default="fp32", metavar="SPEC", help="option set for the table, --profile and --quality, as in --compare, e.g. bf16+fold")
+    p.add_argument("--options", default="fp32", metavar="SPEC", help="option set for the table, --profile and --quality, as in --compare, e.g. bf16+nofold")
     p.add_argument("--compare", default=None, metavar="SPECS", help="comma-separated option sets, e.g. fp32,bf16,channels_last+bf16,threads=1")
     p.add_argument("--quality", action="store_true", help="PSNR of the result with the options given vs fp32")
     p.add_argument("--quality-iterations", type=int, default=100)

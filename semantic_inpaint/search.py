@@ -139,17 +139,16 @@ def search(
     shows a bar only in interactive runs.
     `weights` (N, 1, H, W) replaces the importance weights of eq. 15, e.g. all ones to
     project a whole image into G's range.
-    On CUDA the search runs G and D with batch norm folded into their convolutions
-    (models.dcgan.fold_batchnorm) and asks cuDNN for its deterministic algorithms (see
-    `_deterministic_cudnn`), so that the same inputs and seed repeat on the same device.
+    The search runs G and D with batch norm folded into their convolutions
+    (models.dcgan.fold_batchnorm), and on CUDA asks cuDNN for its deterministic algorithms
+    (see `_deterministic_cudnn`), so that the same inputs and seed repeat on the same device.
     """
     lc_cfg = config.loss
     n, k, device = image.shape[0], config.candidates, image.device
-    if device.type == "cuda":
-        # Batch norm folded into the convolutions: the same function up to round-off, and
-        # 1.2x (fp32) to 1.4x (bf16) faster a step on an H100. On the CPU it measured 1.01x,
-        # so there the nets run as given (docs/performance.md).
-        generator, discriminator = (fold_batchnorm(m) if isinstance(m, (Generator, Discriminator)) else m for m in (generator, discriminator))
+    # Batch norm folded into the convolutions: the same function up to round-off, without
+    # batch norm's passes over the activations: a step 1.2x (fp32) to 1.4x (bf16) faster on an
+    # H100, about 1.07x on the 2-core CPU (docs/performance.md).
+    generator, discriminator = (fold_batchnorm(m) if isinstance(m, (Generator, Discriminator)) else m for m in (generator, discriminator))
     use_landmarks, soft = lc_cfg.landmark == "hard", lc_cfg.landmark == "soft"
     if use_landmarks and detector is None:
         raise ValueError("config.loss.landmark == 'hard' needs a LandmarkDetector")

@@ -1,4 +1,4 @@
-"""Folding batch norm into the convolutions (what the search does on CUDA) keeps G and D the
+"""Folding batch norm into the convolutions (what the search does) keeps G and D the
 same functions, forward and backward to the input."""
 
 from __future__ import annotations

@@ -154,7 +154,7 @@ def test_bf16_search_returns_the_fp32_render_and_losses_of_its_z(tiny_models, fa
     with torch.no_grad():
         x = g(res.z.flatten(0, 1)).view_as(res.candidates)
     # Relative to the output's scale (the tiny G's outputs are ~1e-4): a bf16 render is ~1e-2
-    # of it off, fp32 round-off (on CUDA the search's G has batch norm folded in) ~1e-7.
+    # of it off, fp32 round-off (the search's G has batch norm folded in) ~1e-7.
     torch.testing.assert_close(res.candidates, x, rtol=0, atol=1e-5 * x.abs().max().item())
     y, m = inputs(faces, device)
     torch.testing.assert_close(res.losses.context, context_loss(x, y, importance_weights(m, cfg.loss.window)))
