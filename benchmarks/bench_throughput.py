@@ -32,11 +32,12 @@ from semantic_inpaint.data import load_images
 from semantic_inpaint.evaluate import bootstrap_ci
 from semantic_inpaint.metrics import psnr
 
+
 def variant_options(spec: str, iterations: int, batch: int) -> tuple[dict[str, object], int]:
-    """complete() overrides and faces per call for a variant: 'fp32', or tokens joined by '+':
-    'bf16', 'halve' (at 40 % and 70 % of the iterations: (400, 700) at 1000, the schedule
-    that kept the picks on the CPU, docs/results/pruning.md), 'batch=N' (another batch size:
-    on CUDA, other cuDNN algorithms, so another round-off)."""
+    """complete() overrides (iterations included) and faces per call for a variant: 'fp32', or
+    tokens joined by '+': 'bf16', 'halve' (at 40 % and 70 % of the iterations: (400, 700) at
+    1000, the schedule that kept the picks on the CPU, docs/results/pruning.md), 'batch=N'
+    (another batch size: on CUDA, other cuDNN algorithms, so another round-off)."""
     tokens = set(spec.split("+")) - {"fp32"}
     for t in tokens:
         if t.startswith("batch="):
@@ -44,7 +45,7 @@ def variant_options(spec: str, iterations: int, batch: int) -> tuple[dict[str, o
         elif t not in ("bf16", "halve"):
             raise SystemExit(f"unknown variant {spec!r}: use fp32 or tokens joined by '+': bf16, halve, batch=N")
     halve_at = (iterations * 4 // 10, iterations * 7 // 10) if "halve" in tokens else ()
-    return {"precision": "bf16" if "bf16" in tokens else "fp32", "halve_at": halve_at}, batch
+    return {"iterations": iterations, "precision": "bf16" if "bf16" in tokens else "fp32", "halve_at": halve_at}, batch
 
 
 def run(truth: torch.Tensor, mask: str, models, device: str, batch: int, overrides: dict[str, object]) -> tuple[float, np.ndarray, np.ndarray]:
@@ -82,14 +83,14 @@ def main() -> None:
           f"{args.faces} faces a mask, {args.batch_size} a batch")
     for v in variants:  # warm-up: cuDNN's set-up and allocations stay out of the timings
         overrides, batch = variant_options(v, 10, args.batch_size)
-        run(truth[:batch], "centre", models, args.device, batch, overrides | {"iterations": 10})
+        run(truth[:batch], "centre", models, args.device, batch, overrides)
     rows = []
     print(f"{'mask':>7} {'variant':>11} {'faces/s':>8} {'PSNR':>6} {'vs ' + variants[0] + ' (dB) [95 % CI]':>30} {'same pick':>9}")
     for mask in args.masks.split(","):
         ref = None
         for v in variants:
             overrides, batch = options[v]
-            seconds, score, pick = run(truth, mask, models, args.device, batch, overrides | {"iterations": args.iterations})
+            seconds, score, pick = run(truth, mask, models, args.device, batch, overrides)
             if ref is None:
                 ref, diff = (score, pick), ""
             else:
