@@ -286,8 +286,7 @@ def run_table(models, faces: np.ndarray, device: torch.device, options: Options,
     lib_s: dict[int, list[float]] = {n: [] for n in batches}
     peak_mib: dict[int, float] = {}  # CUDA: peak memory per candidate, against evaluate's MIB_PER_CANDIDATE
     for _ in range(args.repeats):
-        s = time_naive(models, face0, args.steps)
-        naive_s.append(s)
+        naive_s.append(time_naive(models, face0, args.steps))
         for n in batches:
             if not fits(n, device):
                 continue
@@ -304,7 +303,7 @@ def run_table(models, faces: np.ndarray, device: torch.device, options: Options,
     naive = min(naive_s)
     naive_images_s = 1 / (naive * THESIS_ITERATIONS)
     print(f"{'':>16} {'s/iteration':>11} {'s/image (1000 it)':>17} {'images/s':>9} {'GFLOP/s':>8} {'x naive':>8}")
-    row = "{:>16} {:>11.3f} {:>17.1f} {:>9.5f} {:>8.1f} {:>8.2f}"
+    row = "{:>16} {:>11.4f} {:>17.1f} {:>9.5f} {:>8.1f} {:>8.2f}"
     print(row.format("naive, 1 image", naive, naive * THESIS_ITERATIONS, naive_images_s, GFLOP_PER_ITERATION_PER_IMAGE / naive, 1.0))
     for n in batches:
         if not lib_s[n]:
