@@ -7,7 +7,10 @@ For each mask, every variant completes the same held-out faces with the `yeh2017
 the thesis's settings (K = 64, 1000 iterations), `--batch-size` faces per `complete()` call,
 timed whole (the search, the final render, the overlay; after one untimed warm-up call per
 variant). Variants: fp32 (the library's default), bf16 (`precision="bf16"`), halve (successive
-halving at steps 400 and 700 of 1000, `halve_at=(400, 700)`), and their combination. Each line gives
+halving at steps 400 and 700 of 1000, `halve_at=(400, 700)`), and their combinations; batch=N
+(another batch size), nofold (G and D run as given, batch norm not folded: the library before
+it folded) and nondet (without cuDNN's deterministic algorithms: the library before it asked
+for them) tell what the search's own execution choices do to the results. Each line gives
 faces per second and the PSNR of the completions, and, against the first variant, the
 per-face PSNR difference (mean and bootstrap 95 % interval) and how many faces got the same
 candidate. `--out` keeps a CSV with a row per face and variant.
@@ -20,38 +23,49 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from bench_complete import machine
+from bench_complete import Wrapped, machine
 
 from semantic_inpaint import complete, load_pretrained
 from semantic_inpaint.data import load_images
 from semantic_inpaint.evaluate import bootstrap_ci
 from semantic_inpaint.metrics import psnr
 
+complete_module = importlib.import_module("semantic_inpaint.complete")  # the module; the package exports its function
 
-def variant_options(spec: str, iterations: int, batch: int) -> tuple[dict[str, object], int]:
+
+def variant_options(spec: str, iterations: int, batch: int) -> tuple[dict[str, object], int, set[str]]:
     """complete() overrides (iterations included) and faces per call for a variant: 'fp32', or
     tokens joined by '+': 'bf16', 'halve' (at 40 % and 70 % of the iterations: (400, 700) at
     1000, the schedule that kept the picks on the CPU, docs/results/pruning.md), 'batch=N'
-    (another batch size: on CUDA, other cuDNN algorithms, so another round-off)."""
+    (another batch size: on CUDA, other cuDNN algorithms, so another round-off), 'nofold',
+    'nondet' (returned as flags for `run`)."""
     tokens = set(spec.split("+")) - {"fp32"}
     for t in tokens:
         if t.startswith("batch="):
             batch = int(t.split("=", 1)[1])
-        elif t not in ("bf16", "halve"):
-            raise SystemExit(f"unknown variant {spec!r}: use fp32 or tokens joined by '+': bf16, halve, batch=N")
+        elif t not in ("bf16", "halve", "nofold", "nondet"):
+            raise SystemExit(f"unknown variant {spec!r}: use fp32 or tokens joined by '+': bf16, halve, batch=N, nofold, nondet")
     halve_at = (iterations * 4 // 10, iterations * 7 // 10) if "halve" in tokens else ()
-    return {"iterations": iterations, "precision": "bf16" if "bf16" in tokens else "fp32", "halve_at": halve_at}, batch
+    overrides = {"iterations": iterations, "precision": "bf16" if "bf16" in tokens else "fp32", "halve_at": halve_at}
+    return overrides, batch, tokens & {"nofold", "nondet"}
 
 
-def run(truth: torch.Tensor, mask: str, models, device: str, batch: int, overrides: dict[str, object]) -> tuple[float, np.ndarray, np.ndarray]:
+def run(truth: torch.Tensor, mask: str, models, device: str, batch: int, overrides: dict[str, object], flags: set[str] = frozenset()) -> tuple[float, np.ndarray, np.ndarray]:
     """Seconds to complete all of `truth` (N, 3, 64, 64) in [0, 1], each face's PSNR and pick."""
     cuda = device.startswith("cuda")
     scores, picks = [], []
+    if "nofold" in flags:  # the search folds only the library's own Generator and Discriminator
+        models = tuple(Wrapped(m, channels_last=False) for m in models)
+    # complete() calls the search it imported; search.__wrapped__ is the search without its
+    # deterministic-cuDNN decorator.
+    searcher = complete_module.search
+    complete_module.search = searcher.__wrapped__ if "nondet" in flags else searcher
     if cuda:
         torch.cuda.synchronize()
     t0 = time.perf_counter()
@@ -62,6 +76,7 @@ def run(truth: torch.Tensor, mask: str, models, device: str, batch: int, overrid
         picks.append(c.best.numpy())
     if cuda:
         torch.cuda.synchronize()
+    complete_module.search = searcher
     return time.perf_counter() - t0, np.concatenate(scores), np.concatenate(picks)
 
 
@@ -82,15 +97,15 @@ def main() -> None:
     print(f"{machine(torch.device(args.device))}; torch {torch.__version__}; yeh2017, K = 64, {args.iterations} iterations, "
           f"{args.faces} faces a mask, {args.batch_size} a batch")
     for v in variants:  # warm-up: cuDNN's set-up and allocations stay out of the timings
-        overrides, batch = variant_options(v, 10, args.batch_size)
-        run(truth[:batch], "centre", models, args.device, batch, overrides)
+        overrides, batch, flags = variant_options(v, 10, args.batch_size)
+        run(truth[:batch], "centre", models, args.device, batch, overrides, flags)
     rows = []
     print(f"{'mask':>7} {'variant':>11} {'faces/s':>8} {'PSNR':>6} {'vs ' + variants[0] + ' (dB) [95 % CI]':>30} {'same pick':>9}")
     for mask in args.masks.split(","):
         ref = None
         for v in variants:
-            overrides, batch = options[v]
-            seconds, score, pick = run(truth, mask, models, args.device, batch, overrides)
+            overrides, batch, flags = options[v]
+            seconds, score, pick = run(truth, mask, models, args.device, batch, overrides, flags)
             if ref is None:
                 ref, diff = (score, pick), ""
             else:
