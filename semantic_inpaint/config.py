@@ -60,8 +60,9 @@ class SearchConfig:
     # Successive halving (ours; off in every preset): at each of these steps every image keeps
     # the better half of its remaining candidates, ranked by the loss being minimised, and
     # searches on with those alone. (400, 700) runs 62.6 % of the candidate-steps of a
-    # 1000-step search and measured the same picks; earlier halving drops candidates that
-    # win late (docs/performance.md).
+    # 1000-step search and measured the same picks on the CPU (on a GPU the smaller batch also
+    # changes the round-off, which moves some picks either way); earlier halving drops
+    # candidates that win late (docs/performance.md).
     halve_at: tuple[int, ...] = ()
     # 'bf16': the networks under bf16 autocast in the search steps (z, the losses, Adam's state
     # and the final render stay fp32). It pays where bf16 runs faster than fp32: GPUs, and CPUs
