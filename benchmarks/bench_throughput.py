@@ -66,18 +66,21 @@ def run(truth: torch.Tensor, mask: str, models, device: str, batch: int, overrid
     # deterministic-cuDNN decorator.
     searcher = complete_module.search
     complete_module.search = searcher.__wrapped__ if "nondet" in flags else searcher
-    if cuda:
-        torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    for start in range(0, len(truth), batch):
-        x = truth[start : start + batch]
-        c = complete(x, mask, "yeh2017", models=models, device=device, progress=False, **overrides)
-        scores.append(psnr(c.images, x).numpy())
-        picks.append(c.best.numpy())
-    if cuda:
-        torch.cuda.synchronize()
-    complete_module.search = searcher
-    return time.perf_counter() - t0, np.concatenate(scores), np.concatenate(picks)
+    try:
+        if cuda:
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for start in range(0, len(truth), batch):
+            x = truth[start : start + batch]
+            c = complete(x, mask, "yeh2017", models=models, device=device, progress=False, **overrides)
+            scores.append(psnr(c.images, x).numpy())
+            picks.append(c.best.numpy())
+        if cuda:
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - t0
+    finally:
+        complete_module.search = searcher  # the next variant gets the library's search back, even after an error
+    return seconds, np.concatenate(scores), np.concatenate(picks)
 
 
 def main() -> None:
