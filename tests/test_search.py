@@ -245,3 +245,30 @@ def test_halving_steps_are_checked(bad):
 def test_halving_is_off_in_the_presets_and_normalised():
     assert THESIS.halve_at == YEH2017.halve_at == ()
     assert YEH2017.with_overrides(halve_at=[300, 100]).halve_at == (100, 300)
+
+
+def test_apply_colour_by_hand():
+    from semantic_inpaint.search import apply_colour
+
+    x = torch.full((1, 3, 2, 2), 0.4)
+    c = torch.tensor([[1.0, 0.0, -1.0, 0.5, 0.0, -0.5]])
+    # gain 1 + 0.5 c[:3] = (1.5, 1, 0.5); bias 0.5 c[3:] = (0.25, 0, -0.25)
+    expected = torch.tensor([0.4 * 1.5 + 0.25, 0.4, 0.4 * 0.5 - 0.25])
+    torch.testing.assert_close(apply_colour(x, c)[0, :, 0, 0], expected)
+    assert torch.equal(apply_colour(x, torch.zeros(1, 6)), x)  # c = 0 is the identity
+    assert apply_colour(torch.ones(1, 3, 2, 2), c).max() == 1  # clipped to G's range
+
+
+def test_colour_adaptation_is_searched_clamped_and_rendered(tiny_models, faces, device):
+    from semantic_inpaint.search import apply_colour
+
+    cfg = YEH2017.with_overrides(adapt="colour", iterations=20, candidates=3, lr=0.2)
+    r = run(tiny_models, faces, device, cfg, n=2)
+    assert r.z.shape == (2, 3, 100) and r.colour.shape == (2, 3, 6)
+    assert r.colour.abs().max() <= 1 and r.colour.abs().max() > 0.1  # moved, and within the clamp
+    g = tiny_models[0].to(device)
+    torch.testing.assert_close(r.candidates, apply_colour(g(r.z.flatten(0, 1)).view(2, 3, 3, 64, 64), r.colour), atol=1e-5, rtol=0)
+    # Off (every preset but adapt), nothing rides along and the z path is the one without it.
+    plain = run(tiny_models, faces, device, YEH2017.with_overrides(iterations=20, candidates=3, lr=0.2), n=2)
+    assert plain.colour.shape == (2, 3, 0)
+    assert torch.equal(plain.z[:, :, :0], r.z[:, :, :0]) and not torch.equal(plain.z, r.z)

@@ -39,7 +39,7 @@ def test_distil_learns_and_exports(tiny_models, faces, tmp_path: Path):
     assert set(errors) == {"samples", "faces"} and all(np.isfinite(v) for v in errors.values())
     # Export into a copy of the shipped folder; it loads back, sha256-checked, bit for bit.
     folder = tmp_path / "pretrained"
-    shutil.copytree(pretrained_dir(), folder)
+    shutil.copytree(pretrained_dir("synthetic"), folder)
     add_to_manifest(folder, "landmarks", net, error_px=errors)
     loaded = load_landmark_net(folder, device="cpu")
     assert isinstance(loaded, LandmarkNet) and loaded.width == 4

@@ -325,3 +325,21 @@ def test_complete_negative_iterations(face, tiny_models) -> None:
 def test_complete_unknown_option(face, tiny_models) -> None:
     with pytest.raises(InpaintInputError, match=r"unknown option\(s\) \['iteration'\]; valid: .*'candidates'.*'iterations'"):
         complete(face, "centre", models=tiny_models, iteration=5)
+
+
+def test_weight_sets_by_name() -> None:
+    from semantic_inpaint.models.weights import DEFAULT_WEIGHTS, WEIGHT_SETS
+
+    folders = {name: pretrained_dir(name) for name in WEIGHT_SETS}
+    assert {f.name for f in folders.values()} == set(WEIGHT_SETS)  # one folder per set
+    assert pretrained_dir() == folders[DEFAULT_WEIGHTS]
+    digests = {name: _manifest(f)["files"]["generator"]["sha256"] for name, f in folders.items()}
+    assert len(set(digests.values())) == len(WEIGHT_SETS)  # the sets hold different weights
+    g, _ = load_pretrained("synthetic", device="cpu")
+    assert sha256(folders["synthetic"] / FILES["generator"]) == digests["synthetic"] and isinstance(g, Generator)
+
+
+@pytest.mark.parametrize("name", ["celeb", "CelebA", "default"])
+def test_unknown_weight_set_lists_the_names(name: str) -> None:
+    with pytest.raises(WeightsError, match=rf"unknown weight set '{name}': use one of celeba, synthetic"):
+        load_pretrained(name, device="cpu")

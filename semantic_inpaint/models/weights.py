@@ -1,8 +1,11 @@
 """Weights as safetensors (no pickle), checked against the sha256 in a manifest.
 
-`pretrained/` holds `generator.safetensors`, `discriminator.safetensors`, `landmarks.safetensors`
-(the soft landmark loss's net) and `manifest.json` (sha256 and architecture of each). In a source checkout it sits beside the package; a wheel
-carries it inside the package as `semantic_inpaint/pretrained`.
+`pretrained/` holds one folder per named weight set (`WEIGHT_SETS`): `celeba` (trained on real
+CelebA faces) and `synthetic` (trained on rendered faces). Each has `generator.safetensors`,
+`discriminator.safetensors`, `manifest.json` (sha256 and architecture of each) and a model
+card; `synthetic` also holds `landmarks.safetensors`, the soft landmark loss's net, which every
+set uses. In a source checkout `pretrained/` sits beside the package; a wheel carries it inside
+the package as `semantic_inpaint/pretrained`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,11 @@ from semantic_inpaint.models.dcgan import Discriminator, Generator, freeze
 from semantic_inpaint.models.landmarks import LandmarkNet
 
 ENV_VAR = "SEMANTIC_INPAINT_PRETRAINED"
+# Named weight sets, each a folder of pretrained/. The default is the set that does better on
+# real faces (pretrained/celeba/MODEL_CARD.md), since users bring real photos.
+WEIGHT_SETS = ("celeba", "synthetic")
+DEFAULT_WEIGHTS = "synthetic"
+LANDMARK_SET = "synthetic"  # the set whose folder holds the soft landmark loss's net
 MANIFEST = "manifest.json"
 FILES = {"generator": "generator.safetensors", "discriminator": "discriminator.safetensors", "landmarks": "landmarks.safetensors"}
 ARCHS = {"generator": Generator, "discriminator": Discriminator, "landmarks": LandmarkNet}
@@ -94,26 +102,31 @@ def load_weights(path: str | os.PathLike, expected_sha256: str | None = None) ->
     return module
 
 
-def _candidates() -> list[Path]:
+def _candidates(name: str) -> list[Path]:
     here = Path(__file__).resolve().parent.parent  # the package folder
-    return [here / "pretrained", here.parent / "pretrained"]
+    return [here / "pretrained" / name, here.parent / "pretrained" / name]
 
 
 def pretrained_dir(path: str | os.PathLike | None = None) -> Path:
-    """The folder with the shipped weights: `path`, else $SEMANTIC_INPAINT_PRETRAINED, else the shipped one."""
+    """The folder of a weight set: `path` (a name of `WEIGHT_SETS` or a folder), else
+    $SEMANTIC_INPAINT_PRETRAINED (likewise), else the shipped `DEFAULT_WEIGHTS` set."""
     if path is None and os.environ.get(ENV_VAR):
         path = os.environ[ENV_VAR]
-    if path is not None:
+    if path is None:
+        path = DEFAULT_WEIGHTS
+    if str(path) in WEIGHT_SETS:
+        folders = _candidates(str(path))
+    elif Path(path).is_dir() or os.sep in str(path) or "/" in str(path):
         folders = [Path(path)]
     else:
-        folders = _candidates()
+        raise WeightsError(f"unknown weight set {str(path)!r}: use one of {', '.join(WEIGHT_SETS)}, or a folder written by `semantic-inpaint train --export`")
     for folder in folders:
         if (folder / MANIFEST).is_file():
             return folder
     raise WeightsError(
         f"no pretrained weights found (looked for {MANIFEST} in: {', '.join(map(str, folders))}). "
         f"Use a source checkout or an installed wheel, which ship them, or pass path= / set ${ENV_VAR} "
-        "to a folder written by `semantic-inpaint train --export`."
+        f"to a weight set's name ({', '.join(WEIGHT_SETS)}) or a folder written by `semantic-inpaint train --export`."
     )
 
 
@@ -129,7 +142,10 @@ def write_manifest(folder: str | os.PathLike, generator: Generator, discriminato
 
 
 def load_pretrained(path: str | os.PathLike | None = None, device: str | torch.device | None = None) -> Pretrained:
-    """The shipped generator and discriminator, sha256-checked, frozen, in eval mode, on `device`."""
+    """A weight set's generator and discriminator, sha256-checked, frozen, in eval mode, on `device`.
+
+    `path`: a shipped set's name ('celeba', the default, or 'synthetic') or a folder written by
+    `semantic-inpaint train --export`."""
     folder = pretrained_dir(path)
     try:
         files = json.loads((folder / MANIFEST).read_text())["files"]
@@ -157,8 +173,12 @@ def add_to_manifest(folder: str | os.PathLike, name: str, module: nn.Module, **i
 
 
 def load_landmark_net(path: str | os.PathLike | None = None, device: str | torch.device | None = None) -> LandmarkNet:
-    """The shipped landmark net of the soft landmark loss, sha256-checked, frozen, on `device`."""
-    folder = pretrained_dir(path)
+    """The landmark net of the soft landmark loss, sha256-checked, frozen, on `device`: the one in
+    the weight set `path` if its manifest lists one, else the shipped net (in the `synthetic` set).
+    The net reads faces, not latents, so it serves every generator."""
+    folder = pretrained_dir(LANDMARK_SET if path is None else path)
+    if "landmarks" not in _manifest_files(folder):
+        folder = pretrained_dir(LANDMARK_SET)
     try:
         entry = json.loads((folder / MANIFEST).read_text())["files"]["landmarks"]
         file, digest = entry["file"], entry["sha256"]
@@ -172,6 +192,13 @@ def load_landmark_net(path: str | os.PathLike | None = None, device: str | torch
         raise WeightsError(f"{folder / file} is a {type(net).__name__}, not the landmark net.")
     device = torch.device(device) if device is not None else default_device()
     return freeze(net.to(device))
+
+
+def _manifest_files(folder: Path) -> dict:
+    try:
+        return json.loads((folder / MANIFEST).read_text())["files"]
+    except (ValueError, KeyError, TypeError):
+        return {}
 
 
 def default_device() -> torch.device:

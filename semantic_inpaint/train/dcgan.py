@@ -4,9 +4,13 @@ G's output and D's input, z ~ U[-1, 1]^100.
 Where the thesis is not explicit we follow Radford et al.'s known-good recipe: lr 2e-4, betas
 (0.5, 0.999), batch 64, the non-saturating generator loss. (The thesis writes lr 0.001.)
 
-Two additions of the project's own, both off by default for a plain DCGAN:
-- `warm_start`: start G from another generator's state (e.g. the teacher, `teacher_warm_start`)
-  and train D alone for `d_only_steps` before joint training.
+Additions of the project's own, all off by default for a plain DCGAN:
+- `warm_start` / `warm_start_d`: start G (and D) from other weights (the teacher,
+  `teacher_warm_start`, or a shipped weight set) and train D alone for `d_only_steps` before
+  joint training.
+- `augment`: DiffAugment on every image D sees (`augment.py`), for training on ~1k faces.
+- `freeze_d`: D's first `freeze_d` convolutions keep their warm-start weights (FreezeD, Mo et
+  al. 2020): the low-level filters transfer, the few faces only train the layers above.
 - `damaged_negatives`: D also sees damaged real faces (grey holes, dropped pixels, noise,
   spliced patches) labelled fake. D serves as the inpainting prior (eq. 19), so it must score a
   face with a hole below a whole face; a plain GAN discriminator need not learn that.
@@ -30,6 +34,7 @@ from tqdm.auto import tqdm
 
 from semantic_inpaint.models.dcgan import Discriminator, Generator, sample_z
 from semantic_inpaint.models.weights import write_manifest
+from semantic_inpaint.train.augment import diff_augment, parse_policy
 from semantic_inpaint.viz import image_grid, to_uint8
 
 
@@ -42,6 +47,8 @@ class TrainConfig:
     betas: tuple[float, float] = (0.5, 0.999)
     d_only_steps: int = 0
     damaged_negatives: float = 0.0  # damaged real faces per real face in D's batch (0 = plain DCGAN)
+    augment: str = ""  # DiffAugment policy for D's inputs, e.g. "color,translation" ('' = none)
+    freeze_d: int = 0  # D's first convolutions kept frozen (FreezeD); needs warm_start_d
     width: int = 64
     z_dim: int = 100
     seed: int = 0
@@ -93,8 +100,11 @@ def train(
     device: str | torch.device = "cpu",
     warm_start: dict[str, torch.Tensor] | None = None,
     progress: bool | None = None,
+    warm_start_d: dict[str, torch.Tensor] | None = None,
 ) -> tuple[Generator, Discriminator]:
     """Train (or resume) a DCGAN on uint8 (N, 64, 64, 3) `images`; returns (G, D).
+
+    `warm_start` / `warm_start_d`: state dicts G / D start from (else N(0, 0.02) init).
 
     `out_dir` receives `checkpoint.pt` (resumed from if present), `log.csv` and `samples/`.
     """
@@ -106,10 +116,19 @@ def train(
     torch.manual_seed(config.seed)
     g = Generator(config.z_dim, config.width).to(device)
     d = Discriminator(config.width).to(device)
+    policy = parse_policy(config.augment)
+    if config.freeze_d and warm_start_d is None:
+        raise ValueError("freeze_d keeps D's first layers as they start: it needs warm_start_d (a trained D)")
     if warm_start is not None:
         g.load_state_dict(warm_start)
+    if warm_start_d is not None:
+        d.load_state_dict(warm_start_d)
+    convs = [m for m in d.layers if isinstance(m, torch.nn.Conv2d)]
+    for conv in convs[: config.freeze_d]:
+        conv.requires_grad_(False)
+    trainable_d = [p for p in d.parameters() if p.requires_grad]
     opt_g = torch.optim.Adam(g.parameters(), lr=config.lr_g, betas=config.betas)
-    opt_d = torch.optim.Adam(d.parameters(), lr=config.lr_d, betas=config.betas)
+    opt_d = torch.optim.Adam(trainable_d, lr=config.lr_d, betas=config.betas)
     data_gen = torch.Generator().manual_seed(config.seed)
     fixed_z = sample_z(64, config.z_dim, torch.Generator().manual_seed(config.seed + 1)).to(device)
     step = 0
@@ -143,7 +162,9 @@ def train(
                 fake = g(z)
             damaged = damage(real[:n_damaged], data_gen) if n_damaged else real[:0]
             groups = [real, fake.detach(), damaged]
-            logits = d(torch.cat(groups)).split([len(x) for x in groups])
+            # One draw of augmentations per step, used in D's and G's passes alike.
+            aug_state = data_gen.get_state()
+            logits = d(diff_augment(torch.cat(groups), policy, data_gen)).split([len(x) for x in groups])
             loss_d = F.binary_cross_entropy_with_logits(logits[0], torch.ones_like(logits[0])) + F.binary_cross_entropy_with_logits(
                 logits[1], torch.zeros_like(logits[1])
             )
@@ -155,12 +176,16 @@ def train(
             loss_g = torch.zeros(())
             if not d_only:
                 d.requires_grad_(False)
-                logits_g = d(torch.cat([real, fake, damaged])).split([len(x) for x in groups])[1]
+                after = data_gen.get_state()
+                data_gen.set_state(aug_state)
+                logits_g = d(diff_augment(torch.cat([real, fake, damaged]), policy, data_gen)).split([len(x) for x in groups])[1]
+                data_gen.set_state(after)
                 loss_g = F.binary_cross_entropy_with_logits(logits_g, torch.ones_like(logits_g))  # non-saturating
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
                 opt_g.step()
-                d.requires_grad_(True)
+                for p in trainable_d:
+                    p.requires_grad_(True)
             step += 1
             probs = [torch.sigmoid(x).mean().item() if len(x) else float("nan") for x in logits]
             log.writerow([step, "d_only" if d_only else "joint", f"{loss_d.item():.5f}", f"{loss_g.item():.5f}", *(f"{p:.4f}" for p in probs)])

@@ -1,0 +1,61 @@
+"""DCGAN training on few faces: DiffAugment's transforms, FreezeD, a warm-started D."""
+
+import csv
+
+import numpy as np
+import pytest
+import torch
+
+from semantic_inpaint.models import Discriminator, Generator
+from semantic_inpaint.train import TrainConfig, train
+from semantic_inpaint.train.augment import diff_augment, parse_policy
+
+
+def test_translation_is_a_whole_pixel_shift_with_the_border_replicated():
+    x = torch.rand(6, 3, 16, 16)
+    y = diff_augment(x, ("translation",), torch.Generator().manual_seed(0))
+    shifted = 0
+    for a, b in zip(x, y):
+        # Find the shift (|dx|, |dy| <= 2 for 16 px at ratio 1/8) that maps a onto b inside.
+        found = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                 if torch.allclose(b[:, 2:-2, 2:-2], torch.roll(a, (-dy, -dx), (1, 2))[:, 2:-2, 2:-2], atol=1e-5)]
+        assert found, "not a whole-pixel shift"
+        dy, dx = found[0]
+        shifted += (dy, dx) != (0, 0)
+        if dx > 0:  # pixels shifted in from beyond the right edge repeat the edge column
+            rows = (torch.arange(16) + dy).clamp(0, 15)
+            assert torch.allclose(b[:, :, -1], a[:, rows, -1], atol=1e-5)
+    assert shifted >= 3  # the draws differ between images
+
+
+def test_colour_is_per_image_and_differentiable():
+    x = torch.full((4, 3, 8, 8), 0.2, requires_grad=True)
+    y = diff_augment(x, ("color",), torch.Generator().manual_seed(1))
+    # A flat grey image stays flat (saturation and contrast act around its mean); brightness moves it.
+    assert torch.allclose(y, y[:, :1, :1, :1].expand_as(y))
+    assert len(set(y[:, 0, 0, 0].tolist())) == 4
+    y.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    same = diff_augment(x.detach(), ("color",), torch.Generator().manual_seed(1))
+    assert torch.equal(same, y.detach())  # the generator's state fixes the draw
+
+
+def test_policy_names_are_checked():
+    assert parse_policy("color,translation") == ("color", "translation") and parse_policy("") == ()
+    with pytest.raises(ValueError, match="unknown augmentation 'cutout'.*color, translation"):
+        parse_policy("color,cutout")
+
+
+def test_freeze_d_keeps_the_first_layer_and_trains_the_rest(tmp_path):
+    torch.manual_seed(0)
+    start = Discriminator(width=8).state_dict()
+    images = np.random.default_rng(0).integers(0, 256, (8, 64, 64, 3), dtype=np.uint8)
+    config = TrainConfig(steps=3, batch_size=4, width=8, augment="color,translation", freeze_d=1, damaged_negatives=0.5, sample_every=3)
+    _, d = train(images, tmp_path, config, progress=False, warm_start=Generator(width=8).state_dict(), warm_start_d=start)
+    after = d.state_dict()
+    assert torch.equal(after["layers.0.weight"], start["layers.0.weight"])  # frozen
+    assert not torch.equal(after["layers.2.weight"], start["layers.2.weight"])  # trained
+    with open(tmp_path / "log.csv") as f:
+        assert [r["step"] for r in csv.DictReader(f)] == ["1", "2", "3"]
+    with pytest.raises(ValueError, match="needs warm_start_d"):
+        train(images, tmp_path / "b", TrainConfig(steps=1, width=8, freeze_d=1), progress=False)
