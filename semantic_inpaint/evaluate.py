@@ -32,6 +32,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -67,6 +68,7 @@ METRICS = {
 }
 # Presets that may share one search: they differ only in the hard landmark loss, which has no gradient.
 SHARED_SEARCH = ("thesis", "yeh2017")
+PROGRESS_EVERY = 30.0  # seconds between evaluate's progress lines
 FIGURE_IMAGES = 8  # rows of figure_{mask}.png: the first images of the set
 
 
@@ -283,6 +285,7 @@ def evaluate(
             for run in _runs(methods, overrides):
                 todo = [i for i in range(len(images)) if team.owns(i) and any((str(i), mask_name, m) not in done for m in run)]
                 mark = len(rows)
+                report = _Progress(f"{mask_name} {'+'.join(run)}", len(todo), enabled=progress is not False and team.is_main)
                 for start in range(0, len(todo), batch_size):
                     idx = todo[start : start + batch_size]
                     m = torch.stack([mask_for(mask_name, i) for i in idx])[:, None]
@@ -300,6 +303,7 @@ def evaluate(
                             writer.writerow(row)
                             rows.append(row)
                     f.flush()
+                    report(len(idx))
                 for row in team.gather_others(rows[mark:]):  # torchrun: the other ranks' rows of this mask and run
                     writer.writerow(row)
                     rows.append(row)
@@ -310,6 +314,26 @@ def evaluate(
     for mask_name in masks:
         save_figure(figure(out, mask_name, methods), out / f"figure_{mask_name}.png")
     return rows
+
+
+class _Progress:
+    """A line on stderr every PROGRESS_EVERY seconds (and at the end): images done, rate and time
+    left. A thesis-settings search takes minutes per image on a CPU; logs, CI and captured
+    notebook output show no progress bar, so without this a run looks hung."""
+
+    def __init__(self, what: str, total: int, enabled: bool = True) -> None:
+        self.what, self.total, self.enabled, self.every = what, total, enabled and total > 0, PROGRESS_EVERY
+        self.done, self.start = 0, time.perf_counter()
+        self.last = self.start
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        now = time.perf_counter()
+        if not self.enabled or (now - self.last < self.every and self.done < self.total):
+            return
+        self.last = now
+        rate = (now - self.start) / self.done
+        print(f"evaluate {self.what}: {self.done}/{self.total} images, {rate:.1f} s each, {rate * (self.total - self.done) / 60:.0f} min left", file=sys.stderr, flush=True)
 
 
 def _score(images: Tensor, landmark_loss: Tensor | None, truth: Tensor, m: Tensor, detector: LandmarkDetector) -> list[dict]:

@@ -233,3 +233,14 @@ def test_resume_with_other_faces_or_weights_is_refused(tiny_models, faces, tmp_p
     evaluate(faces[:2], tmp_path, masks=("centre",), methods=("telea",), progress=False)
     rows = evaluate(faces[:3], tmp_path, models=tiny_models, **kw)
     assert sorted((r["method"], r["image"]) for r in rows) == [("telea", "0"), ("telea", "1"), ("yeh2017", "0"), ("yeh2017", "1"), ("yeh2017", "2")]
+
+
+def test_progress_lines_without_a_terminal(tiny_models, faces, tmp_path, capsys, monkeypatch):
+    # Every batch is past the interval here, so each prints its line; progress=False prints none.
+    monkeypatch.setattr(harness, "PROGRESS_EVERY", 0.0)
+    evaluate(faces[:2], tmp_path / "a", masks=("centre",), methods=("telea",), batch_size=1)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert [line.split(":")[1].split(",")[0].strip() for line in lines] == ["1/2 images", "2/2 images"]
+    assert lines[0].startswith("evaluate centre telea:") and "min left" in lines[0]
+    evaluate(faces[:2], tmp_path / "b", masks=("centre",), methods=("telea",), batch_size=1, progress=False)
+    assert capsys.readouterr().err == ""

@@ -92,3 +92,15 @@ def test_soft_loss_gradient_on_the_shipped_models(shipped, landmark_net, faces):
     assert grad.norm() > 0.1
     with torch.no_grad():
         assert loss_at(z - 1e-2 * grad / grad.norm()) < loss
+
+
+@pytest.mark.slow
+def test_celeba_set_beats_tv_on_unseen_real_faces():
+    """The celeba card reports yeh2017 above TV on the 100 celeba-mini test faces (centre hole,
+    K = 16, 300 iterations); on the first eight of them the mean must be above TV's too."""
+    from semantic_inpaint.baselines import inpaint
+
+    faces = load_images("celeba-mini:test", n=8)
+    truth = torch.from_numpy(faces).permute(0, 3, 1, 2).float() / 255
+    r = complete(faces, "centre", preset="yeh2017", models=load_pretrained("celeba"), candidates=16, iterations=300, device="cpu")
+    assert psnr(r.images, truth).mean() > psnr(inpaint("tv", truth, "centre"), truth).mean()

@@ -29,7 +29,7 @@ ENV_VAR = "SEMANTIC_INPAINT_PRETRAINED"
 # Named weight sets, each a folder of pretrained/. The default is the set that does better on
 # real faces (pretrained/celeba/MODEL_CARD.md), since users bring real photos.
 WEIGHT_SETS = ("celeba", "synthetic")
-DEFAULT_WEIGHTS = "synthetic"
+DEFAULT_WEIGHTS = "celeba"
 LANDMARK_SET = "synthetic"  # the set whose folder holds the soft landmark loss's net
 MANIFEST = "manifest.json"
 FILES = {"generator": "generator.safetensors", "discriminator": "discriminator.safetensors", "landmarks": "landmarks.safetensors"}
