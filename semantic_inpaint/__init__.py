@@ -3,6 +3,9 @@
     from semantic_inpaint import complete, load_image
     result = complete(load_image("face.png"), "centre")   # masks: 1 = known, 0 = missing
     result.image().save("completed.png")
+
+    from semantic_inpaint import complete_photo      # a photo of any size: find, align, complete, paste back
+    complete_photo("photo.jpg", "eyes").image.save("completed.jpg")
 """
 
 from semantic_inpaint import masks
@@ -11,6 +14,7 @@ from semantic_inpaint.config import ADAPT, PRESETS, STRUCTURE, THESIS, YEH2017, 
 from semantic_inpaint.errors import InpaintInputError, LandmarkError, WeightsError
 from semantic_inpaint.io import load_image
 from semantic_inpaint.models.weights import load_pretrained
+from semantic_inpaint.photo import PhotoCompletion, complete_photo
 
 __version__ = "0.1.0"
 __all__ = [
@@ -23,9 +27,11 @@ __all__ = [
     "InpaintInputError",
     "LandmarkError",
     "LossConfig",
+    "PhotoCompletion",
     "SearchConfig",
     "WeightsError",
     "complete",
+    "complete_photo",
     "load_image",
     "load_pretrained",
     "masks",

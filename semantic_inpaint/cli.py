@@ -99,13 +99,55 @@ def _overrides(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, ob
 
 def _mask(value: str, hole_white: bool) -> str | Tensor:
     """A mask name goes to complete() as it is; anything else is a mask image file."""
-    if value in masks.NAMED:
+    if value in masks.NAMES:
         if hole_white:
             raise InpaintInputError(f"--hole-white is for mask image files; {value!r} is a named mask")
         return value
     if not Path(value).is_file():
-        raise InpaintInputError(f"--mask {value!r} is neither a mask name (centre, left, right, random) nor an existing image file")
+        raise InpaintInputError(f"--mask {value!r} is neither a mask name ({', '.join(masks.NAMES)}) nor an existing image file")
     return masks.from_image(value, hole="white" if hole_white else "black")
+
+
+def _box(value: str) -> tuple[int, ...]:
+    try:
+        box = tuple(int(v) for v in value.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not X0,Y0,X1,Y1 in whole pixels") from None
+    if len(box) != 4:
+        raise argparse.ArgumentTypeError(f"{value!r} is not X0,Y0,X1,Y1 (four numbers)")
+    return box
+
+
+def _is_photo(path: str, crop: bool) -> bool:
+    """Whether `complete` takes the photo path: any picture that is not already a 64x64 face,
+    unless --crop asks for the centre crop instead."""
+    if crop:
+        return False
+    try:
+        with Image.open(path) as picture:
+            return picture.size != (64, 64)
+    except (OSError, ValueError):
+        return False  # load_image names the problem
+
+
+def _complete_photo(args: argparse.Namespace, device: str | None, models: object) -> None:
+    from semantic_inpaint.photo import complete_photo
+
+    mask = args.mask if args.mask in masks.FACE else _mask(args.mask, args.hole_white)
+    result = complete_photo(
+        args.input,
+        mask,
+        args.preset,
+        box=args.box,
+        models=models,
+        device=device,
+        progress=False if args.no_progress else None,
+        **_overrides(args, (*SEARCH_OPTIONS, "seed", "blend")),
+    )
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    result.image.save(args.out)
+    for face in result.faces:
+        print(f"face at {face.box}: {_summary(face.completion)}")
 
 
 def _summary(result: Completion) -> str:
@@ -120,9 +162,13 @@ def _summary(result: Completion) -> str:
 
 def _complete(args: argparse.Namespace) -> None:
     device = _device(args)
+    models = load_pretrained(args.weights, device) if args.weights else None
+    if _is_photo(args.input, args.crop):
+        return _complete_photo(args, device, models)
+    if args.box is not None:
+        raise InpaintInputError("--box gives a face's box in a photo; this input is a 64x64 face (or --crop was given)")
     image = load_image(args.input)
     mask = _mask(args.mask, args.hole_white)
-    models = load_pretrained(args.weights, device) if args.weights else None
     result = complete(
         image,
         mask,
@@ -276,18 +322,25 @@ def build_parser() -> argparse.ArgumentParser:
         "complete",
         parents=[search],
         help="inpaint one face picture",
-        description="Inpaint one face: the picture is centre-cropped and resized to 64x64, the hole filled by latent search.",
+        description="Inpaint a face: a 64x64 face directly; a photo of any size by finding each face the hole touches (dlib), aligning it to the 64x64 frame, filling the hole by latent search and pasting the result back into the hole only.",
     )
-    c.add_argument("input", metavar="IN", help="the face picture (any size: it is centre-cropped and resized to 64x64)")
+    c.add_argument(
+        "input",
+        metavar="IN",
+        help="a 64x64 face, or a photo of any size: its faces are found (dlib), aligned, completed and pasted back into the hole",
+    )
     c.add_argument(
         "--mask",
         required=True,
-        metavar="centre|left|right|random|MASK.png",
-        help="a named mask, or a 64x64 mask picture where black = missing (the hole) and white = known; "
-        "for pictures drawn the other way round (white = hole), add --hole-white",
+        metavar="NAME|MASK.png",
+        help="a mask picture of the input's size where black = missing (the hole) and white = known (for pictures drawn the "
+        "other way round, add --hole-white); or a name: eyes, lower-face, mouth, nose (drawn on each face found), and for "
+        "64x64 faces also centre, left, right, random, freeform",
     )
+    c.add_argument("--box", type=_box, default=None, metavar="X0,Y0,X1,Y1", help="a photo's face box, for a face dlib's detector misses")
+    c.add_argument("--crop", action="store_true", help="centre-crop and resize the picture to 64x64 instead of finding the face")
     c.add_argument("--hole-white", action="store_true", help="the mask picture marks the missing pixels in white")
-    c.add_argument("--out", required=True, metavar="OUT.png", help="where to write the completed 64x64 image")
+    c.add_argument("--out", required=True, metavar="OUT.png", help="where to write the completed image (the photo's size, or 64x64)")
     c.add_argument("--seed", type=int, default=None, help="seed of the initial z (default: 0)")
     c.add_argument("--blend", choices=["overlay", "poisson"], default=None, help="how the fill meets the known pixels (default: overlay)")
     c.add_argument("--figure", default=None, metavar="FIG.png", help="also write a figure: input, mask, candidates, result, losses")

@@ -1,6 +1,7 @@
 """Masks as float tensors (H, W) with **1 = known pixel, 0 = missing** (the thesis's M).
 
-The thesis's masks (section 3.3, 4.2): `centre`, `left`, `right`, `random`. Many tools write
+The thesis's masks (section 3.3, 4.2): `centre`, `left`, `right`, `random`; and face-shaped
+ones (`face_masks.py`): `eyes`, `lower-face`, `mouth`, `nose`, `freeform`. Many tools write
 mask images the other way round (white = hole): `from_image` takes `hole="white"` for those.
 """
 
@@ -66,10 +67,25 @@ def from_image(image: str | os.PathLike | Image.Image | np.ndarray, hole: str = 
 
 
 NAMED = {"centre": centre, "center": centre, "left": left, "right": right, "random": random}
+# Face-shaped masks (face_masks.py): drawn on the template a photo's face is aligned to.
+FACE = ("eyes", "lower-face", "mouth", "nose", "freeform")
+NAMES = (*NAMED, *FACE)
 
 
 def named(name: str, size: int = 64, seed: int = 0) -> Tensor:
-    """A mask by name: centre (or center), left, right, random (seeded)."""
-    if name not in NAMED:
-        raise InpaintInputError(f"unknown mask {name!r}: use one of centre, left, right, random, or pass a mask image/array")
-    return random(size, seed=seed) if name == "random" else NAMED[name](size)
+    """A mask by name: the thesis's centre (or center), left, right, random (seeded); the
+    face-shaped eyes, lower-face, mouth, nose (on the 64x64 landmark template, scaled to
+    `size`) and freeform (seeded brush strokes, 10 - 30 % of the image)."""
+    from semantic_inpaint import face_masks
+
+    if name not in NAMES:
+        raise InpaintInputError(f"unknown mask {name!r}: use one of {', '.join(NAMES)}, or pass a mask image/array")
+    if name == "random":
+        return random(size, seed=seed)
+    if name == "freeform":
+        return face_masks.freeform(size, seed=seed)
+    if name in FACE:
+        from semantic_inpaint.photo.template import template
+
+        return face_masks.from_landmarks(name, template() * size / 64, (size, size))
+    return NAMED[name](size)
