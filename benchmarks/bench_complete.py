@@ -51,7 +51,7 @@ from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from semantic_inpaint import complete, load_pretrained
 from semantic_inpaint.config import YEH2017, SearchConfig
-from semantic_inpaint.evaluate import MIB_PER_CANDIDATE
+from semantic_inpaint.complete import MIB_PER_CANDIDATE
 from semantic_inpaint.masks import centre
 from semantic_inpaint.metrics import psnr
 from semantic_inpaint.models.dcgan import fold_batchnorm
@@ -284,7 +284,7 @@ def run_table(models, faces: np.ndarray, device: torch.device, options: Options,
     naive_s: list[float] = []
     batches = [int(b) for b in args.batches.split(",")]
     lib_s: dict[int, list[float]] = {n: [] for n in batches}
-    peak_mib: dict[int, float] = {}  # CUDA: peak memory per candidate, against evaluate's MIB_PER_CANDIDATE
+    peak_mib: dict[int, float] = {}  # CUDA: peak memory per candidate, against complete's MIB_PER_CANDIDATE
     for _ in range(args.repeats):
         naive_s.append(time_naive(models, face0, args.steps))
         for n in batches:

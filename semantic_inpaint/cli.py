@@ -88,6 +88,29 @@ def _steps(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected step numbers separated by commas, e.g. 400,700; got {text!r}") from None
 
 
+def _positive(text: str) -> int:
+    """A whole number >= 1, for evaluate's --n, --nn-n and --batch-size."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def _data(spec: str) -> str:
+    """evaluate's --data and --nn-data, a mistyped source refused while parsing: under torchrun
+    every rank refuses it, not rank 0 alone while the others wait for its faces."""
+    from semantic_inpaint.data import check_spec
+
+    try:
+        check_spec(spec)
+    except InpaintInputError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return spec
+
+
 # The search options of the shared parser (`build_parser`), passed on when given.
 SEARCH_OPTIONS = ("iterations", "candidates", "halve_at", "precision", "fp32_last")
 
@@ -357,8 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_demo)
 
     e = sub.add_parser("evaluate", parents=[search], help="the tables harness: methods x masks, per-image CSV and markdown tables")
-    e.add_argument("--data", default="synthetic-holdout", help="'celeba-mini:test' (100 real faces, installed from PyPI), 'synthetic-holdout', 'celeba-test:DIR' or a folder of aligned faces")
-    e.add_argument("--n", type=int, default=500, help="number of faces (the first n)")
+    e.add_argument("--data", type=_data, default="synthetic-holdout", help="'celeba-mini:test' (100 real faces, installed from PyPI), 'synthetic-holdout', 'celeba-test:DIR' or a folder of aligned faces")
+    e.add_argument("--n", type=_positive, default=500, help="number of faces (the first n)")
     e.add_argument("--masks", default="centre,left,right,random")
     e.add_argument(
         "--methods",
@@ -366,10 +389,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated, in any mix: GAN presets ({', '.join(sorted(PRESETS))}) and the baselines of the thesis's "
         f"figure 6 ({', '.join(BASELINES)}); nearest needs --nn-data (default: yeh2017,thesis)",
     )
-    e.add_argument("--nn-data", default=None, metavar="DATA", help="the faces 'nearest' fills from: 'celeba-mini:fit', 'synthetic' (train split), 'celeba:DIR' or a folder")
-    e.add_argument("--nn-n", type=int, default=2000, help="how many --nn-data faces (the first n)")
+    e.add_argument("--nn-data", type=_data, default=None, metavar="DATA", help="the faces 'nearest' fills from: 'celeba-mini:fit', 'synthetic' (train split), 'celeba:DIR' or a folder")
+    e.add_argument("--nn-n", type=_positive, default=2000, help="how many --nn-data faces (the first n)")
     e.add_argument("--out", required=True, metavar="DIR", help="per_image.csv (resumed from), results.md, images/ and figure_{mask}.png")
-    e.add_argument("--batch-size", type=int, default=None, help="images searched together (default: 1 on CPU; on CUDA what half the free memory holds, up to 64)")
+    e.add_argument("--batch-size", type=_positive, default=None, help="images searched together (default: 1 on CPU; on CUDA what half the free memory holds, up to 64)")
     e.add_argument("--seed", type=int, default=None)
     e.add_argument("--cache", default="data", help="folder for the rendered synthetic set")
     e.set_defaults(func=_evaluate)

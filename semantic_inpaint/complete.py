@@ -92,6 +92,66 @@ def _finish(picked: Tensor, x: Tensor, m: Tensor, blend: str) -> Tensor:
     return overlay(picked, x, m)  # known pixels bit-exact copies of the input
 
 
+def _device(device: str | torch.device | None) -> torch.device:
+    """Where to search: `device`, refused if this machine has no such device; default CUDA when available, else CPU."""
+    if device is None:
+        return default_device()
+    kinds = (("cpu", True), ("cuda", torch.cuda.is_available()), ("mps", torch.backends.mps.is_available()))
+    available = [kind for kind, here in kinds if here]
+    try:
+        d = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise InpaintInputError(f"device={device!r} is not a device; available here: {', '.join(available)}") from None
+    if d.type in ("cuda", "mps") and d.type not in available:
+        raise InpaintInputError(
+            f"device={device!r}: no {d.type.upper()} device is available here (available: {', '.join(available)}); "
+            "pass one of those, or leave device out (CUDA when available, else CPU)"
+        )
+    if d.type == "cuda" and d.index is not None and d.index >= torch.cuda.device_count():
+        raise InpaintInputError(f"device={device!r}: this machine has {torch.cuda.device_count()} CUDA device(s), numbered from 0; e.g. device='cuda:0'")
+    return d
+
+
+def _networks(models: object, device: torch.device) -> tuple[Generator, Discriminator]:
+    """`models` (None: the shipped weights) checked to be a (generator, discriminator) pair of
+    networks; wrapped ones (torch.compile, the benchmarks' wrappers) pass as they are."""
+    if models is None:
+        return _cached_pretrained(str(device))
+    if isinstance(models, (tuple, list)) and len(models) == 2 and all(isinstance(net, torch.nn.Module) for net in models):
+        g, d = models
+        if isinstance(g, Discriminator) and isinstance(d, Generator):
+            raise InpaintInputError("models are (discriminator, generator): the order is (generator, discriminator); pass models=(G, D)")
+        return g, d
+    given = repr(models) if isinstance(models, str) else f"a {type(models).__name__}"
+    raise InpaintInputError(
+        f"models must be a (generator, discriminator) pair, got {given}: pass load_pretrained('celeba') "
+        "(or another weight set's name or folder), or leave models out for the shipped weights"
+    )
+
+
+# Peak memory of a search step per candidate: 2.8 MiB measured on the CPU (fp32 activations
+# of G and D, kept for the backward pass). On an H100 the peak was 1.3 MiB at 16 - 128 faces a
+# batch (2.5 MiB for one face, where fixed costs weigh), so 3.0 leaves room on any device.
+MIB_PER_CANDIDATE = 3.0
+
+
+def _check_memory(n: int, candidates: int, device: torch.device) -> None:
+    """Refuse a search whose estimated peak memory exceeds what `device` has available now."""
+    if device.type == "cuda":
+        available = torch.cuda.mem_get_info(device)[0]
+    elif device.type == "cpu" and "SC_AVPHYS_PAGES" in getattr(os, "sysconf_names", {}):
+        available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    else:
+        return  # no way to ask (MPS; a CPU whose system does not report free memory)
+    need = MIB_PER_CANDIDATE * 2**20 * candidates * n
+    if need > available:
+        raise InpaintInputError(
+            f"{n} image(s) x {candidates} candidates need about {need / 2**30:.3g} GiB for the search ({MIB_PER_CANDIDATE:g} MiB per "
+            f"candidate per image), more than the {available / 2**30:.3g} GiB available on {device}: lower candidates (the thesis uses 64) "
+            "or complete fewer images at a time"
+        )
+
+
 @functools.lru_cache(maxsize=2)
 def _cached_pretrained(device: str) -> Pretrained:
     return load_pretrained(device=device)
@@ -133,19 +193,20 @@ def complete(
         ('none' or 'colour').
     models: (generator, discriminator) to use instead of the shipped pretrained ones; they are
         frozen in place (eval mode, no weight gradients), as the method requires.
-    device: where to search; default CUDA when available, else CPU.
+    device: where to search; default CUDA when available, else CPU. A search whose estimated
+        memory (MIB_PER_CANDIDATE per candidate per image) exceeds what the device has
+        free is refused before it starts.
     landmark_model: for 'hard', a dlib 68-point model file or a LandmarkDetector (default: the
         installed one; `LandmarkDetector(workers=2)` runs dlib in 2 processes); for 'soft', a
         LandmarkNet (default: the shipped one, frozen in place).
     progress: show a progress bar (default: only in interactive runs).
     """
     config = get_preset(preset).with_overrides(**overrides)
-    device = torch.device(device) if device is not None else default_device()
+    device = _device(device)
     x = as_images(image)
     m = as_masks(mask, len(x), seed=config.seed)
-    if models is None:
-        models = _cached_pretrained(str(device))
-    g, d = models
+    g, d = _networks(models, device)
+    _check_memory(len(x), config.candidates, device)
     # Frozen: batch norm on running statistics, and no weight gradients, which would double
     # the backward pass's work for nothing.
     g, d = freeze(g.to(device)), freeze(d.to(device))

@@ -12,6 +12,8 @@ Override any field: `complete(img, mask, preset="thesis", iterations=200, seed=3
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
@@ -21,6 +23,19 @@ Landmark = Literal["none", "hard", "soft"]
 Blend = Literal["overlay", "poisson"]
 Precision = Literal["fp32", "bf16"]
 Adapt = Literal["none", "colour"]
+
+
+def _numbers(config: LossConfig | SearchConfig, ints: tuple[str, ...], floats: tuple[str, ...]) -> None:
+    """Refuse a field of `ints` that is not a whole number, or of `floats` that is not a number
+    (a bool is neither, though Python counts it as an int), naming the field and an example;
+    store them as plain int and float (numpy's kinds would not go into settings.json)."""
+    defaults = {f.name: f.default for f in fields(config)}
+    for names, kind, want in ((ints, numbers.Integral, "a whole number (int)"), (floats, numbers.Real, "a number")):
+        for name in names:
+            value = getattr(config, name)
+            if isinstance(value, bool) or not isinstance(value, kind):
+                raise InpaintInputError(f"{name} must be {want}, got {value!r} ({type(value).__name__}); e.g. {name}={defaults[name]!r}")
+            object.__setattr__(config, name, int(value) if kind is numbers.Integral else float(value))
 
 
 @dataclass(frozen=True)
@@ -36,10 +51,19 @@ class LossConfig:
     landmark_every: int = 0  # also report L_d every this many steps (0: only at the end, for ranking)
 
     def __post_init__(self) -> None:
+        _numbers(self, ("window", "landmark_every"), ("prior_weight", "weight", "landmark_threshold", "landmark_tau"))
         if self.window < 1 or self.window % 2 == 0:
             raise InpaintInputError(f"window must be a positive odd number (a centred window), got {self.window}")
         if self.landmark not in ("none", "hard", "soft"):
             raise InpaintInputError(f"landmark must be 'none', 'hard' or 'soft', got {self.landmark!r}")
+        if not (math.isfinite(self.prior_weight) and self.prior_weight >= 0):
+            raise InpaintInputError(f"prior_weight (lambda, eq. 19) must be finite and >= 0 (0 = no prior loss), got {self.prior_weight}")
+        if not (math.isfinite(self.weight) and self.weight > 0):
+            raise InpaintInputError(
+                f"weight (lambda_1, eq. 20) must be finite and > 0, got {self.weight}: it scales every loss, so 0 leaves nothing to search; use 1.0"
+            )
+        if not (math.isfinite(self.landmark_threshold) and self.landmark_threshold > 0):
+            raise InpaintInputError(f"landmark_threshold must be > 0 px (how far off a landmark may be before it costs), got {self.landmark_threshold}")
         if not self.landmark_tau > 0:
             raise InpaintInputError(f"landmark_tau must be > 0 px, got {self.landmark_tau}")
         if self.landmark_every < 0:
@@ -85,12 +109,19 @@ class SearchConfig:
     loss: LossConfig = field(default_factory=LossConfig)
 
     def __post_init__(self) -> None:
+        _numbers(self, ("iterations", "candidates", "seed", "patience", "fp32_last"), ("lr", "min_improvement"))
         if self.iterations < 0:
             raise InpaintInputError(f"iterations must be >= 0, got {self.iterations}")
         if self.candidates < 1:
             raise InpaintInputError(f"candidates must be >= 1, got {self.candidates}")
-        if not self.lr > 0:
-            raise InpaintInputError(f"lr must be > 0, got {self.lr}")
+        if not 0 <= self.seed < 2**63:
+            raise InpaintInputError(f"seed must be in [0, 2**63) (torch's seed range), got {self.seed}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise InpaintInputError(f"lr must be finite and > 0 (Adam's step size), got {self.lr}")
+        betas = tuple(self.betas) if isinstance(self.betas, (tuple, list)) else ()
+        if len(betas) != 2 or not all(isinstance(b, numbers.Real) and not isinstance(b, bool) and 0 <= b < 1 for b in betas):
+            raise InpaintInputError(f"betas must be two numbers in [0, 1) (Adam's decay rates), got {self.betas!r}; e.g. betas=(0.9, 0.999)")
+        object.__setattr__(self, "betas", tuple(float(b) for b in betas))
         if self.patience < 0 or not self.min_improvement >= 0:
             raise InpaintInputError(f"patience must be >= 0 (0 = off) and min_improvement >= 0, got {self.patience}, {self.min_improvement}")
         try:

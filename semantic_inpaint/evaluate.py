@@ -46,7 +46,7 @@ from torch import Tensor
 from semantic_inpaint import distributed
 from semantic_inpaint import masks as mask_lib
 from semantic_inpaint.baselines import BASELINES, NEEDS_LIBRARY, inpaint
-from semantic_inpaint.complete import complete
+from semantic_inpaint.complete import MIB_PER_CANDIDATE, complete
 from semantic_inpaint.config import PRESETS, THESIS, YEH2017, SearchConfig
 from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.figures import comparison_figure, save_figure
@@ -139,10 +139,6 @@ def _complete(
     return completed
 
 
-# Peak memory of a search step per candidate: 2.8 MiB measured on the CPU (fp32 activations
-# of G and D, kept for the backward pass). On an H100 the peak was 1.3 MiB at 16 - 128 faces a
-# batch (2.5 MiB for one face, where fixed costs weigh), so 3.0 leaves room on any device.
-MIB_PER_CANDIDATE = 3.0
 MAX_BATCH = 64  # on an H100, 16 -> 64 faces a batch gained 5 %, 64 -> 128 2 %: the GPU is full
 
 
@@ -224,10 +220,30 @@ def _read_done(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+def _faces(images: np.ndarray | Tensor | Sequence[Image.Image]) -> np.ndarray:
+    """evaluate's faces as uint8 (N, 64, 64, 3): 8-bit faces in any form io.as_images takes (such
+    an array, a list of PIL images, a uint8 (N, 3, 64, 64) tensor or array), checked by it."""
+    form = "evaluate takes uint8 (N, 64, 64, 3) faces (semantic_inpaint.data.load_images gives them)"
+    if isinstance(images, np.ndarray) and images.ndim == 4 and images.shape[1] == 3 and images.shape[-1] != 3:
+        images = torch.from_numpy(images)  # (N, 3, H, W): io takes channels first as a tensor
+    items = images if isinstance(images, (list, tuple)) else [images]
+    if not all(isinstance(a, Image.Image) or getattr(a, "dtype", None) in (np.uint8, torch.uint8) for a in items):
+        kinds = sorted({str(getattr(a, "dtype", type(a).__name__)) for a in items})
+        raise InpaintInputError(
+            f"{form}, got {', '.join(kinds)}: rounding to 8 bits would change the truth the metrics compare with, "
+            "so do it yourself if that is meant: (x * 255).round().astype(np.uint8)"
+        )
+    try:
+        x = as_images(images)
+    except InpaintInputError as e:
+        raise InpaintInputError(f"{form}: {e}") from None
+    return (x * 255).round().to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
+
+
 def evaluate(
-    images: np.ndarray,
+    images: np.ndarray | Tensor | Sequence[Image.Image],
     out_dir: str | os.PathLike,
-    masks: Sequence[str] = ("centre", "left", "right", "random"),
+    masks: str | Sequence[str] = ("centre", "left", "right", "random"),
     methods: Sequence[str] = ("yeh2017", "thesis"),
     models: Pretrained | None = None,
     batch_size: int | None = None,
@@ -238,6 +254,9 @@ def evaluate(
 ) -> list[dict]:
     """Run every method on every mask for uint8 (N, 64, 64, 3) `images`; returns all rows.
 
+    images: also a list of PIL images, or a uint8 (N, 3, 64, 64) tensor or array (converted);
+        float faces are refused, as rounding them would change the truth the metrics use.
+    masks: names (`masks.NAMES`); one name alone is one mask.
     methods: GAN presets and baselines, mixed (see the module docstring and `check_methods`).
     library: the faces `nearest` draws from, e.g. the training set,
         `semantic_inpaint.data.load_images("synthetic", n=2000)`; required for `nearest`.
@@ -249,6 +268,12 @@ def evaluate(
     Under torchrun (see `distributed`), each rank completes its share of the images and rank 0
     writes the files and returns all rows; the other ranks return their own.
     """
+    images = _faces(images)
+    masks = (masks,) if isinstance(masks, str) else tuple(masks)
+    for name in masks:
+        mask_for(name, 0)  # an unknown name fails here, before anything is written
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
+        raise InpaintInputError(f"batch_size must be a whole number >= 1 (images searched together), got {batch_size!r}")
     methods = check_methods(methods, library)
     settings = THESIS.with_overrides(**overrides)  # what the overrides make of the presets' shared options
     if batch_size is None:

@@ -49,10 +49,12 @@ def _from_array(a: np.ndarray) -> Tensor:
 
 
 def _from_tensor(t: Tensor) -> Tensor:
+    if t.is_meta:
+        raise InpaintInputError("the image tensor is on the 'meta' device, which holds shapes but no values: pass one with data, e.g. on 'cpu'")
+    if t.ndim not in (3, 4) or t.shape[-3] != 3:
+        raise InpaintInputError(f"an image tensor must be (3, H, W) or (N, 3, H, W), got shape {tuple(t.shape)}")
     if t.ndim == 3:
         t = t[None]
-    if t.ndim != 4 or t.shape[1] != 3:
-        raise InpaintInputError(f"an image tensor must be (3, H, W) or (N, 3, H, W), got shape {tuple(t.shape)}")
     if t.dtype == torch.uint8:
         return t.float() / 255
     if not t.is_floating_point():
@@ -68,12 +70,16 @@ def as_images(image: object) -> Tensor:
         x = _from_array(image)
     elif isinstance(image, Tensor):
         x = _from_tensor(image)
-    elif isinstance(image, Sequence) and not isinstance(image, (str, bytes)) and len(image) > 0:
+    elif isinstance(image, Sequence) and not isinstance(image, (str, bytes)):
+        if len(image) == 0:
+            raise InpaintInputError(f"unsupported image type: an empty {type(image).__name__} holds no images; pass at least one")
         x = torch.cat([as_images(i) for i in image])
     elif isinstance(image, (str, os.PathLike)):
         raise InpaintInputError(f"got a path ({image}); {RESIZE_HINT}, then pass the image")
     else:
         raise InpaintInputError(f"unsupported image type {type(image).__name__}: pass a PIL image, a uint8 (H, W, 3) array or a float tensor in [0, 1]")
+    if len(x) == 0:
+        raise InpaintInputError("no images: the batch is empty (0 images); pass at least one")
     if x.shape[-2:] != (SIZE, SIZE):
         raise InpaintInputError(f"image is {x.shape[-1]}x{x.shape[-2]}, but the DCGAN works on {SIZE}x{SIZE} faces: {RESIZE_HINT}")
     if not torch.isfinite(x).all():
@@ -100,6 +106,8 @@ def as_masks(mask: object, n: int, seed: int = 0) -> Tensor:
             mask = mask / 255  # an 8-bit mask picture: 255 = known
         m = torch.from_numpy(np.asarray(mask, np.float32))
     elif isinstance(mask, Tensor):
+        if mask.is_meta:
+            raise InpaintInputError(f"the mask tensor is on the 'meta' device, which holds shapes but no values: pass one with data ({MASK_CONVENTION})")
         m = mask.detach().float().cpu()
     else:
         raise InpaintInputError(f"unsupported mask type {type(mask).__name__}: pass a name, a PIL image, an array or a tensor ({MASK_CONVENTION})")

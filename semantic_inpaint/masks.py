@@ -79,7 +79,8 @@ def named(name: str, size: int = 64, seed: int = 0) -> Tensor:
     from semantic_inpaint import face_masks
 
     if name not in NAMES:
-        raise InpaintInputError(f"unknown mask {name!r}: use one of {', '.join(NAMES)}, or pass a mask image/array")
+        listed = [n for n in NAMES if n != "center"]  # an alias of centre
+        raise InpaintInputError(f"unknown mask {name!r}: use one of {', '.join(listed)}, or pass a mask image/array")
     if name == "random":
         return random(size, seed=seed)
     if name == "freeform":

@@ -70,7 +70,7 @@ def test_freeform_is_seeded_and_within_its_area():
         (lambda: from_landmarks("glasses", _points(), (64, 64)), r"unknown face mask 'glasses'.*eyes, mouth, nose, lower-face, freeform"),
         (lambda: from_landmarks("eyes", np.zeros((5, 2)), (64, 64)), r"68 landmarks as \(68, 2\), got shape \(5, 2\)"),
         (lambda: freeform(64, area=(0.5, 0.2)), r"freeform area must be \(min, max\)"),
-        (lambda: masks.named("sunglasses"), r"unknown mask 'sunglasses'.*eyes, lower-face, mouth, nose, freeform"),
+        (lambda: masks.named("sunglasses"), r"unknown mask .sunglasses.: use one of centre, left, right, random, eyes, lower-face, mouth, nose, freeform"),
     ],
 )
 def test_bad_face_masks_are_named(call, message):

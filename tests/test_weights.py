@@ -343,3 +343,12 @@ def test_weight_sets_by_name() -> None:
 def test_unknown_weight_set_lists_the_names(name: str) -> None:
     with pytest.raises(WeightsError, match=rf"unknown weight set '{name}': use one of celeba, synthetic"):
         load_pretrained(name, device="cpu")
+
+
+def test_a_set_without_a_landmark_net_uses_the_shipped_one() -> None:
+    from semantic_inpaint.models.weights import load_landmark_net
+
+    assert "landmarks" not in _manifest(pretrained_dir("celeba"))["files"]
+    net = load_landmark_net("celeba", device="cpu")
+    shipped = load_landmark_net("synthetic", device="cpu")
+    assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), shipped.state_dict().values()))

@@ -15,7 +15,19 @@ from semantic_inpaint.errors import InpaintInputError
 
 CELEBA_SPECS = {"celeba:": "train", "celeba-test:": "test"}
 # 'name:...' with a name of 2+ characters: a mistyped spec, not a Windows drive like 'C:'.
+SYNTHETIC = ("synthetic", "synthetic-train", "synthetic-holdout")
 _SCHEME = re.compile(r"[A-Za-z][\w-]+:")
+
+
+def check_spec(spec: str) -> None:
+    """Refuse an empty spec, or one that looks like a 'name:...' source this library does not
+    know (a typo) and is not a folder either; cheap, so callers can check before any work."""
+    known = spec in SYNTHETIC or spec == "celeba-mini" or spec.startswith(("celeba-mini:", *CELEBA_SPECS))
+    if not spec or (not known and _SCHEME.match(spec) and not Path(spec).is_dir()):
+        raise InpaintInputError(
+            f"unknown data {spec!r}: use 'synthetic', 'synthetic-holdout', 'celeba-mini:test' (or :train, :fit, :val), "
+            "'celeba:DIR', 'celeba-test:DIR' or a folder path"
+        )
 
 
 def load_images(spec: str, n: int | None = None, cache_dir: str | None = "data") -> np.ndarray:
@@ -30,7 +42,7 @@ def load_images(spec: str, n: int | None = None, cache_dir: str | None = "data")
     """
     from semantic_inpaint.data import synthetic
 
-    if spec in ("synthetic", "synthetic-train", "synthetic-holdout"):
+    if spec in SYNTHETIC:
         split = "holdout" if spec.endswith("holdout") else "train"
         return synthetic.synthetic_faces(split, n or 16384, cache_dir)
     if spec == "celeba-mini" or spec.startswith("celeba-mini:"):
@@ -44,8 +56,5 @@ def load_images(spec: str, n: int | None = None, cache_dir: str | None = "data")
             if not root:
                 raise InpaintInputError(f"data {spec!r} names no folder: use '{prefix}DIR'")
             return celeba(root, split=split, n=n)[0]
-    if not spec or (_SCHEME.match(spec) and not Path(spec).is_dir()):
-        raise ValueError(
-            f"unknown data {spec!r}: use 'synthetic', 'synthetic-holdout', 'celeba-mini:test' (or :train, :fit, :val), 'celeba:DIR', 'celeba-test:DIR' or a folder path"
-        )
+    check_spec(spec)
     return image_folder(spec, n)[0]
