@@ -92,7 +92,7 @@ def _finish(picked: Tensor, x: Tensor, m: Tensor, blend: str) -> Tensor:
     return overlay(picked, x, m)  # known pixels bit-exact copies of the input
 
 
-def _device(device: str | torch.device | None) -> torch.device:
+def resolve_device(device: str | torch.device | None) -> torch.device:
     """Where to search: `device`, refused if this machine has no such device; default CUDA when available, else CPU."""
     if device is None:
         return default_device()
@@ -202,7 +202,7 @@ def complete(
     progress: show a progress bar (default: only in interactive runs).
     """
     config = get_preset(preset).with_overrides(**overrides)
-    device = _device(device)
+    device = resolve_device(device)
     x = as_images(image)
     m = as_masks(mask, len(x), seed=config.seed)
     g, d = _networks(models, device)

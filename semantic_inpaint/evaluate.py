@@ -46,7 +46,7 @@ from torch import Tensor
 from semantic_inpaint import distributed
 from semantic_inpaint import masks as mask_lib
 from semantic_inpaint.baselines import BASELINES, NEEDS_LIBRARY, inpaint
-from semantic_inpaint.complete import MIB_PER_CANDIDATE, complete
+from semantic_inpaint.complete import MIB_PER_CANDIDATE, complete, resolve_device
 from semantic_inpaint.config import PRESETS, THESIS, YEH2017, SearchConfig
 from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.figures import comparison_figure, save_figure
@@ -54,7 +54,7 @@ from semantic_inpaint.io import as_images, to_pil
 from semantic_inpaint.losses.landmarks import LandmarkDetector
 from semantic_inpaint.metrics import hole, landmark_error, psnr, ssim
 from semantic_inpaint.models.dcgan import sample_z
-from semantic_inpaint.models.weights import Pretrained, default_device, load_pretrained
+from semantic_inpaint.models.weights import Pretrained, load_pretrained
 from semantic_inpaint.search import search
 from semantic_inpaint.viz import from_uint8
 
@@ -276,15 +276,16 @@ def evaluate(
         raise InpaintInputError(f"batch_size must be a whole number >= 1 (images searched together), got {batch_size!r}")
     methods = check_methods(methods, library)
     settings = THESIS.with_overrides(**overrides)  # what the overrides make of the presets' shared options
+    device = resolve_device(device)
     if batch_size is None:
-        batch_size = default_batch_size(device or default_device(), settings.candidates)
+        batch_size = default_batch_size(device, settings.candidates)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / "per_image.csv"
     team = distributed.world()  # one process, or one rank of a torchrun evaluation
     gan = any(m in PRESETS for m in methods)
     if gan and models is None:
-        models = load_pretrained(device=device or default_device())
+        models = load_pretrained(device=device)
     problem = team.broadcast(_check_inputs(out, images, models if gan else None) if team.is_main else None)
     if gan and not problem:
         problem = team.broadcast(_check_settings(out, settings) if team.is_main else None)

@@ -248,3 +248,9 @@ def test_cli_evaluate_takes_a_folder_whose_name_has_a_colon(faces: np.ndarray, t
     cli.main(["evaluate", "--data", "faces:v2", "--n", "1", "--masks", "centre", "--methods", "telea", "--out", "out"])
     with open("out/per_image.csv") as f:
         assert [r["method"] for r in csv.DictReader(f)] == ["telea"]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_evaluate_on_a_missing_device_is_named(faces, tmp_path) -> None:
+    with pytest.raises(InpaintInputError, match=r"device='cuda': no CUDA device is available here"):
+        evaluate(faces[:1], tmp_path, masks="centre", methods=("yeh2017",), device="cuda", iterations=1, candidates=1)
