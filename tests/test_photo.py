@@ -311,3 +311,19 @@ def test_the_command_line_takes_the_photo_path_for_a_photo(celeba, tiny_models, 
     args[3] = "centre"
     cli.main([str(a) for a in args] + ["--crop"])  # --crop: the 64x64 centre crop, as before
     assert Image.open(tmp_path / "out.png").size == (64, 64)
+
+
+def test_a_face_the_fill_hides_is_found_on_the_photo_as_given(tiny_models) -> None:
+    # An eyes band on the astronaut, given as an array: the local fill smooths her eyes away and
+    # dlib finds no face there; the photo as given still shows it, so that face is completed.
+    from skimage import data
+
+    from semantic_inpaint.face_masks import from_landmarks
+    from semantic_inpaint.photo.align import prefill
+
+    photo = data.astronaut()
+    (box, points), *_ = sorted(detect(photo, None), key=lambda f: f[0][1])  # the upper face is hers
+    known = from_landmarks("eyes", points, photo.shape[:2]).numpy().astype(np.uint8)
+    assert not any(b == box for b, _ in detect(prefill(photo, known == 0), None))
+    result = complete_photo(photo, known, models=tiny_models, **FAST)
+    assert [f.box for f in result.faces] == [box]

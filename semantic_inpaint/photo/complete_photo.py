@@ -116,6 +116,19 @@ def _boxes(box: object, shape: tuple[int, int]) -> list[Box]:
     return [tuple(round(v) for v in b) for b in boxes.tolist()]
 
 
+def _overlap(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes."""
+    w = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    area = lambda r: (r[2] - r[0]) * (r[3] - r[1])  # noqa: E731
+    return w * h / (area(a) + area(b) - w * h)
+
+
+def _union(first: list, second: list) -> list:
+    """The faces of `first`, then those of `second` that no face of `first` overlaps by half."""
+    return first + [f for f in second if all(_overlap(f[0], g[0]) < 0.5 for g in first)]
+
+
 def complete_photo(
     photo: object,
     mask: object,
@@ -141,8 +154,10 @@ def complete_photo(
     """
     rgb = read_photo(photo)
     boxes = None if box is None else _boxes(box, rgb.shape[:2])
+    found = None
     if isinstance(mask, str) and mask in face_masks.PARTS:
-        # Drawn on the landmarks of every face found, so it follows each face's pose and size.
+        # Drawn on the landmarks of every face found, so it follows each face's pose and size;
+        # the pixels under such a hole are still there, so these are the faces to complete.
         found = detect(rgb, boxes)
         if not found:
             raise InpaintInputError(f"no face found in the photo to draw the {mask!r} mask on: {BOX_HINT}")
@@ -151,11 +166,13 @@ def complete_photo(
     if isinstance(feather, bool) or not isinstance(feather, (int, np.integer)) or feather < 0:
         raise InpaintInputError(f"feather must be a whole number of pixels >= 0, got {feather!r}")
     hole = ~known
-    # Detected on the locally filled photo: a hole over the eyes can hide the face from dlib.
     filled = prefill(rgb, hole)
-    found = detect(filled, boxes)
     if not found:
-        raise InpaintInputError(f"no face found in the photo (dlib's frontal face detector, after filling the hole locally): {BOX_HINT}")
+        # On the locally filled photo: a hole painted over the eyes can hide the face from dlib.
+        # A smooth fill can hide it too, so also on the photo as given, which may still show it.
+        found = detect(filled, boxes) if boxes is not None else _union(detect(filled), detect(rgb))
+    if not found:
+        raise InpaintInputError(f"no face found in the photo (dlib's frontal face detector, on the photo and with the hole filled locally): {BOX_HINT}")
     faces, laid = [], []
     for face_box, points in found:
         transform = similarity(points, template())
