@@ -20,10 +20,26 @@ EXAMPLE_FACE = "examples/face.png"  # inside the package: a held-out synthetic f
 
 
 def _train(args: argparse.Namespace) -> None:
+    from semantic_inpaint import distributed
     from semantic_inpaint.data import load_images
     from semantic_inpaint.train import TrainConfig, export, teacher_warm_start, train
 
+    device = distributed.init(_device(args)) or default_device()  # under torchrun: data-parallel, one GPU per rank
+    team = distributed.world()
+    if not team.is_main:
+        team.barrier()  # rank 0 loads first: it may render and cache the faces the others then read
     images = load_images(args.data, n=args.n, cache_dir=args.cache)
+    if team.is_main:
+        team.barrier()
+    warm = warm_d = None
+    width = 64
+    if args.warm_start == "teacher":
+        from semantic_inpaint.data.synthetic import load_teacher
+
+        warm = teacher_warm_start(load_teacher())
+    elif args.warm_start != "none":
+        start = load_pretrained(args.warm_start, "cpu")
+        warm, warm_d, width = start.generator.state_dict(), start.discriminator.state_dict(), start.generator.width
     config = TrainConfig(
         steps=args.steps,
         batch_size=args.batch_size,
@@ -33,23 +49,17 @@ def _train(args: argparse.Namespace) -> None:
         damaged_negatives=args.damaged_negatives,
         augment=args.augment,
         freeze_d=args.freeze_d,
+        width=width,  # a warm start's, else the DCGAN's 64
         seed=args.seed,
         sample_every=args.sample_every,
         checkpoint_every=args.sample_every,
     )
-    warm = warm_d = None
-    if args.warm_start == "teacher":
-        from semantic_inpaint.data.synthetic import load_teacher
-
-        warm = teacher_warm_start(load_teacher())
-    elif args.warm_start != "none":
-        start = load_pretrained(args.warm_start, "cpu")
-        warm, warm_d = start.generator.state_dict(), start.discriminator.state_dict()
-    g, d = train(images, args.out, config, device=args.device or default_device(), warm_start=warm, warm_start_d=warm_d)
-    if args.export:
+    g, d = train(images, args.out, config, device=device, warm_start=warm, warm_start_d=warm_d)
+    if args.export and team.is_main:
         info = {"command": "semantic-inpaint " + " ".join(sys.argv[1:]), "data": args.data, "train_images": len(images)}
         manifest = export(g, d, args.export, **info)
         print(json.dumps(manifest["files"], indent=2))
+    distributed.finish()
 
 
 def _train_landmarks(args: argparse.Namespace) -> None:

@@ -1,6 +1,7 @@
-"""Evaluation across processes and machines with torch.distributed, launched by torchrun.
+"""Evaluation and training across processes and machines with torch.distributed, launched by torchrun.
 
-    torchrun --nproc_per_node 4 -m semantic_inpaint.cli evaluate --out results/ ...
+    torchrun --nproc_per_node 4 -m semantic_inpaint.cli -- evaluate --out results/ ...
+    torchrun --nproc_per_node 4 -m semantic_inpaint.cli -- train --out runs/celeba ...
 
 torchrun sets WORLD_SIZE, RANK, LOCAL_RANK and the rendezvous address. With WORLD_SIZE > 1,
 `init` joins the process group (gloo on the CPU; nccl on CUDA, each process on
@@ -8,7 +9,8 @@ cuda:LOCAL_RANK); otherwise it does nothing and `world()` describes a single pro
 for which every method here is trivial. The evaluation shards images by index (image i goes
 to rank i % world_size); rank 0 reads the rows already done, gathers the other ranks' new rows
 and writes per_image.csv and results.md. Each rank saves its own PNGs under OUT/images, so
-across machines OUT should be a shared folder for rank 0's figures to find them all.
+across machines OUT should be a shared folder for rank 0's figures to find them all. Training
+is data-parallel (`train.parallel`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,22 @@ class World:
         parts: list[list[T]] | None = [[] for _ in range(self.size)] if self.is_main else None
         dist.gather_object(items, parts, dst=0)
         return [x for part in parts[1:] for x in part] if parts is not None else []
+
+    def all_mean_(self, tensors: list[torch.Tensor]) -> None:
+        """Each tensor replaced, in place, by its mean over the ranks (one all_reduce for all).
+        A collective, like `gather_others`."""
+        if self.size == 1 or not tensors:
+            return
+        flat = torch.cat([t.reshape(-1) for t in tensors])
+        dist.all_reduce(flat)
+        flat /= self.size
+        for t, part in zip(tensors, flat.split([t.numel() for t in tensors])):
+            t.copy_(part.view_as(t))
+
+    def barrier(self) -> None:
+        """Wait until every rank has got here."""
+        if self.size > 1:
+            dist.barrier()
 
     def broadcast(self, obj: T) -> T:
         """Rank 0's `obj` on every rank (e.g. the rows already done, read from rank 0's disk)."""

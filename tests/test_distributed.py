@@ -1,5 +1,6 @@
-"""`evaluate` sharded over processes with torchrun: 2 CPU processes on gloo, the tiny random
-DCGAN, 4 faces, 2 iterations, 2 candidates. Plumbing, not quality."""
+"""torchrun on 2 CPU processes (gloo) with the tiny random DCGAN: `evaluate` sharded by image
+(4 faces, 2 iterations, 2 candidates) and `train` data-parallel (a batch of 4, 3 steps),
+each against one process. Plumbing, not quality."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
 from semantic_inpaint import cli
 from semantic_inpaint.distributed import World
+from semantic_inpaint.models.weights import load_pretrained
 from semantic_inpaint.train import export
 
 KEY = ("image", "mask", "method")
@@ -32,22 +35,39 @@ def test_world_of_one_is_a_no_op():
     assert [i for i in range(7) if World(1, 3).owns(i)] == [1, 4]
 
 
-def test_torchrun_evaluation_matches_one_process(tiny_models, faces: np.ndarray, tmp_path: Path) -> None:
+def _faces_and_weights(tiny_models, faces: np.ndarray, tmp_path: Path) -> tuple[Path, Path]:
     data, weights = tmp_path / "faces", tmp_path / "weights"
     data.mkdir()
     for i, face in enumerate(faces):
         Image.fromarray(face).save(data / f"{i}.png")
     export(*tiny_models, weights)
-    argv = ["evaluate", "--data", str(data), "--n", "4", "--weights", str(weights), "--device", "cpu", "--batch-size", "1"]
-    argv += ["--iterations", "2", "--candidates", "2", "--masks", "centre,random", "--methods", "yeh2017,thesis"]
+    return data, weights
 
-    # One process, in this one, on one thread like each torchrun worker: the same arithmetic.
+
+def _in_this_process(argv: list[str]) -> None:
+    """`cli.main(argv)` on one thread, like each torchrun worker: the same arithmetic."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        cli.main([*argv, "--out", str(tmp_path / "one")])
+        cli.main(argv)
     finally:
         torch.set_num_threads(threads)
+
+
+def _torchrun(argv: list[str]) -> None:
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    # `--` ends torchrun's own options: its parser would take `--n` for an abbreviation of `--nnodes`.
+    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "semantic_inpaint.cli", "--"]
+    done = subprocess.run([*launch, *argv], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_torchrun_evaluation_matches_one_process(tiny_models, faces: np.ndarray, tmp_path: Path) -> None:
+    data, weights = _faces_and_weights(tiny_models, faces, tmp_path)
+    argv = ["evaluate", "--data", str(data), "--n", "4", "--weights", str(weights), "--device", "cpu", "--batch-size", "1"]
+    argv += ["--iterations", "2", "--candidates", "2", "--masks", "centre,random", "--methods", "yeh2017,thesis"]
+
+    _in_this_process([*argv, "--out", str(tmp_path / "one")])
     one = {tuple(r[k] for k in KEY): r for r in _rows(tmp_path / "one")}
     assert len(one) == 4 * 2 * 2
 
@@ -59,11 +79,7 @@ def test_torchrun_evaluation_matches_one_process(tiny_models, faces: np.ndarray,
         writer = csv.DictWriter(f, fieldnames=list(next(iter(one.values()))))
         writer.writerows(r for k, r in one.items() if k[0] == "2")
 
-    env = os.environ | {"OMP_NUM_THREADS": "1"}
-    # `--` ends torchrun's own options: its parser would take `--n` for an abbreviation of `--nnodes`.
-    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "semantic_inpaint.cli", "--"]
-    done = subprocess.run([*launch, *argv, "--out", str(sharded)], env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
+    _torchrun([*argv, "--out", str(sharded)])
 
     rows = _rows(sharded)
     keys = [tuple(r[k] for k in KEY) for r in rows]
@@ -74,3 +90,31 @@ def test_torchrun_evaluation_matches_one_process(tiny_models, faces: np.ndarray,
             row, expected = {k: v for k, v in row.items() if k != "seconds"}, {k: v for k, v in expected.items() if k != "seconds"}
         assert row == expected, key  # image 2: the resumed row, untouched
     assert "(n=4)" in (sharded / "results.md").read_text()
+
+
+def test_torchrun_training_is_one_process_on_the_whole_batch(tiny_models, faces: np.ndarray, tmp_path: Path) -> None:
+    data, weights = _faces_and_weights(tiny_models, faces, tmp_path)
+    argv = ["train", "--data", str(data), "--n", "4", "--warm-start", str(weights), "--batch-size", "4", "--d-only-steps", "1"]
+    argv += ["--damaged-negatives", "0.5", "--augment", "color,translation", "--freeze-d", "1", "--sample-every", "2", "--device", "cpu"]
+    _in_this_process([*argv, "--steps", "3", "--out", str(tmp_path / "one"), "--export", str(tmp_path / "one.w")])
+    # Two processes, each with 2 of the 4 faces (and 1 of the 2 damaged ones), stopped at step 2
+    # and resumed to step 3 from rank 0's checkpoint.
+    _torchrun([*argv, "--steps", "2", "--out", str(tmp_path / "two")])
+    _torchrun([*argv, "--steps", "3", "--out", str(tmp_path / "two"), "--export", str(tmp_path / "two.w")])
+
+    one, two = (load_pretrained(tmp_path / w, "cpu") for w in ("one.w", "two.w"))
+    for a, b in ((one.generator, two.generator), (one.discriminator, two.discriminator)):
+        for (name, x), y in zip(a.state_dict().items(), b.state_dict().values()):
+            # The same arithmetic, summed in another order: equal to float32 rounding.
+            assert torch.allclose(x.double(), y.double(), rtol=1e-4, atol=1e-5), name
+    logs = [np.loadtxt(tmp_path / run / "log.csv", delimiter=",", skiprows=1, usecols=(0, 2, 3, 4, 5, 6)) for run in ("one", "two")]
+    assert logs[0].shape == (3, 6) and np.allclose(logs[0], logs[1], atol=2e-4)  # the whole batch's losses
+    assert sorted(p.name for p in (tmp_path / "two" / "samples").iterdir()) == ["step_000002.png", "step_000003.png"]
+
+
+def test_a_batch_that_does_not_split_is_refused() -> None:
+    from semantic_inpaint.train.parallel import share
+
+    assert [share(6, r, 3) for r in range(3)] == [slice(0, 2), slice(2, 4), slice(4, 6)]
+    with pytest.raises(ValueError, match="batch of 6 does not split evenly across 4 processes"):
+        share(6, 1, 4)

@@ -59,3 +59,26 @@ def test_freeze_d_keeps_the_first_layer_and_trains_the_rest(tmp_path):
         assert [r["step"] for r in csv.DictReader(f)] == ["1", "2", "3"]
     with pytest.raises(ValueError, match="needs warm_start_d"):
         train(images, tmp_path / "b", TrainConfig(steps=1, width=8, freeze_d=1), progress=False)
+
+
+def _train_tiny(out, steps: int, **kw):
+    torch.manual_seed(0)
+    start_d, start_g = Discriminator(width=8).state_dict(), Generator(width=8).state_dict()
+    images = np.random.default_rng(0).integers(0, 256, (8, 64, 64, 3), dtype=np.uint8)
+    config = TrainConfig(steps=steps, batch_size=4, width=8, augment="color,translation", freeze_d=1, damaged_negatives=0.5, d_only_steps=1, sample_every=2, **kw)
+    return train(images, out, config, progress=False, warm_start=start_g, warm_start_d=start_d)
+
+
+def test_a_resumed_run_is_the_run_that_was_not_interrupted(tmp_path):
+    straight = _train_tiny(tmp_path / "straight", 4)
+    _train_tiny(tmp_path / "resumed", 2)
+    with open(tmp_path / "resumed" / "log.csv", "a") as f:
+        f.write("3,joint,0.1,0.2,0.5,0.5,0.5\n4,joi")  # rows logged after the checkpoint, the last torn
+    resumed = _train_tiny(tmp_path / "resumed", 4)  # longer than it was first asked to run
+    for a, b in zip(straight, resumed):
+        for (name, x), y in zip(a.state_dict().items(), b.state_dict().values()):
+            assert torch.equal(x, y), name
+    logs = [(tmp_path / run / "log.csv").read_text() for run in ("straight", "resumed")]
+    assert logs[0] == logs[1] and logs[0].count("\n") == 5
+    with pytest.raises(ValueError, match=r"other training settings \(lr_d\)"):
+        _train_tiny(tmp_path / "resumed", 5, lr_d=1e-3)

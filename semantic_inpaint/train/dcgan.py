@@ -32,9 +32,11 @@ import torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
 
+from semantic_inpaint import distributed
 from semantic_inpaint.models.dcgan import Discriminator, Generator, sample_z
 from semantic_inpaint.models.weights import write_manifest
 from semantic_inpaint.train.augment import diff_augment, parse_policy
+from semantic_inpaint.train.parallel import share, sync_batch_norm
 from semantic_inpaint.viz import image_grid, to_uint8
 
 
@@ -54,6 +56,15 @@ class TrainConfig:
     seed: int = 0
     sample_every: int = 250
     checkpoint_every: int = 250
+
+
+# What a resumed run may change: how long it runs and how often it saves, not what it computes.
+LENGTH_FIELDS = ("steps", "sample_every", "checkpoint_every")
+
+
+def _recipe(config: TrainConfig) -> dict:
+    """`config` as the checkpoint stores it (tensors, numbers, lists: loadable with weights_only)."""
+    return asdict(config) | {"betas": list(config.betas)}
 
 
 def teacher_warm_start(teacher: Generator) -> dict[str, torch.Tensor]:
@@ -107,15 +118,23 @@ def train(
     `warm_start` / `warm_start_d`: state dicts G / D start from (else N(0, 0.02) init).
 
     `out_dir` receives `checkpoint.pt` (resumed from if present), `log.csv` and `samples/`.
+
+    Under torchrun (`distributed.init` called first) every process trains on its share of each
+    batch, with the arithmetic of one process on the whole batch (`parallel`).
     """
     if images.ndim != 4 or images.shape[1:] != (64, 64, 3) or images.dtype != np.uint8:
         raise ValueError(f"training images must be uint8 (N, 64, 64, 3), got {images.dtype} {images.shape}")
     out = Path(out_dir)
     (out / "samples").mkdir(parents=True, exist_ok=True)
     device = torch.device(device)
+    team = distributed.world()
+    n_damaged = round(config.damaged_negatives * config.batch_size)
+    mine = [share(n, team.rank, team.size) for n in (config.batch_size, n_damaged)]  # checks the split first
     torch.manual_seed(config.seed)
     g = Generator(config.z_dim, config.width).to(device)
     d = Discriminator(config.width).to(device)
+    if team.size > 1:  # before the optimisers see the parameters
+        g, d = sync_batch_norm(g), sync_batch_norm(d)
     policy = parse_policy(config.augment)
     if config.freeze_d and warm_start_d is None:
         raise ValueError("freeze_d keeps D's first layers as they start: it needs warm_start_d (a trained D)")
@@ -136,35 +155,44 @@ def train(
     if ckpt.is_file():
         # weights_only: tensors, numbers and dicts only, no pickled code.
         state = torch.load(ckpt, map_location=device, weights_only=True)
-        if state["config"] != asdict(config) | {"betas": list(config.betas)}:
-            raise ValueError(f"{ckpt} was written with another TrainConfig; use a fresh out_dir or the same settings")
+        differ = sorted(k for k, v in _recipe(config).items() if k not in LENGTH_FIELDS and state["config"].get(k) != v)
+        if differ:
+            raise ValueError(f"{ckpt} was written with other training settings ({', '.join(differ)}); use a fresh out_dir or the same settings")
         g.load_state_dict(state["g"]), d.load_state_dict(state["d"])
         opt_g.load_state_dict(state["opt_g"]), opt_d.load_state_dict(state["opt_d"])
         data_gen.set_state(state["data_rng"])
         torch.set_rng_state(state["torch_rng"])
         step = int(state["step"])
     data = torch.from_numpy(images).permute(0, 3, 1, 2).to(device)  # uint8 on the device: 4x smaller
-    n_damaged = round(config.damaged_negatives * config.batch_size)
-    log_path = out / "log.csv"
+    # This process's rows of D's batch [real, fake, damaged], for the augmentation draws.
+    sizes = (config.batch_size, config.batch_size, n_damaged)
+    starts = (0, config.batch_size, 2 * config.batch_size)
+    rows = None if team.size == 1 else torch.cat([torch.arange(n)[m] + s for n, m, s in zip(sizes, [mine[0], mine[0], mine[1]], starts)])
+    log_path = out / "log.csv" if team.is_main else Path(os.devnull)
     new_log = not log_path.is_file() or step == 0
+    if not new_log and team.is_main:
+        _cut_log(log_path, step)
     with open(log_path, "w" if new_log else "a", newline="") as log_file:
         log = csv.writer(log_file)
         if new_log:
             log.writerow(["step", "phase", "loss_d", "loss_g", "d_real", "d_fake", "d_damaged"])
-        bar = tqdm(total=config.steps, initial=step, disable=None if progress is None else not progress, desc="train")
+        show = progress if team.is_main else False
+        bar = tqdm(total=config.steps, initial=step, disable=None if show is None else not show, desc="train")
         g.train(), d.train()
         while step < config.steps:
+            # Every process draws the whole batch alike and keeps its share (`parallel`).
             idx = torch.randint(0, len(data), (config.batch_size,), generator=data_gen).to(device)
             real = data[idx].float().div(127.5).sub(1)  # uint8 -> [-1, 1], as viz.from_uint8
-            z = sample_z(config.batch_size, config.z_dim, data_gen).to(device)
+            z = sample_z(config.batch_size, config.z_dim, data_gen).to(device)[mine[0]]
             d_only = step < config.d_only_steps
             with torch.set_grad_enabled(not d_only):
                 fake = g(z)
-            damaged = damage(real[:n_damaged], data_gen) if n_damaged else real[:0]
+            damaged = damage(real[:n_damaged], data_gen)[mine[1]] if n_damaged else real[:0]
+            real = real[mine[0]]
             groups = [real, fake.detach(), damaged]
             # One draw of augmentations per step, used in D's and G's passes alike.
             aug_state = data_gen.get_state()
-            logits = d(diff_augment(torch.cat(groups), policy, data_gen)).split([len(x) for x in groups])
+            logits = d(diff_augment(torch.cat(groups), policy, data_gen, rows, sum(sizes))).split([len(x) for x in groups])
             loss_d = F.binary_cross_entropy_with_logits(logits[0], torch.ones_like(logits[0])) + F.binary_cross_entropy_with_logits(
                 logits[1], torch.zeros_like(logits[1])
             )
@@ -172,25 +200,32 @@ def train(
                 loss_d = loss_d + F.binary_cross_entropy_with_logits(logits[2], torch.zeros_like(logits[2]))
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
+            team.all_mean_([p.grad for p in trainable_d])
             opt_d.step()
             loss_g = torch.zeros(())
             if not d_only:
                 d.requires_grad_(False)
                 after = data_gen.get_state()
                 data_gen.set_state(aug_state)
-                logits_g = d(diff_augment(torch.cat([real, fake, damaged]), policy, data_gen)).split([len(x) for x in groups])[1]
+                logits_g = d(diff_augment(torch.cat([real, fake, damaged]), policy, data_gen, rows, sum(sizes))).split([len(x) for x in groups])[1]
                 data_gen.set_state(after)
                 loss_g = F.binary_cross_entropy_with_logits(logits_g, torch.ones_like(logits_g))  # non-saturating
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
+                team.all_mean_([p.grad for p in g.parameters()])
                 opt_g.step()
                 for p in trainable_d:
                     p.requires_grad_(True)
             step += 1
-            probs = [torch.sigmoid(x).mean().item() if len(x) else float("nan") for x in logits]
-            log.writerow([step, "d_only" if d_only else "joint", f"{loss_d.item():.5f}", f"{loss_g.item():.5f}", *(f"{p:.4f}" for p in probs)])
+            # The whole batch's figures: each process's, averaged (its shares are equal).
+            figures = torch.stack([loss_d.detach(), loss_g.detach()] + [torch.sigmoid(x.detach()).mean() for x in logits])
+            team.all_mean_([figures])
+            loss_d_all, loss_g_all, *probs = figures.tolist()
+            log.writerow([step, "d_only" if d_only else "joint", f"{loss_d_all:.5f}", f"{loss_g_all:.5f}", *(f"{p:.4f}" for p in probs)])
             bar.update(1)
-            bar.set_postfix(loss_d=f"{loss_d.item():.3f}", d_real=f"{probs[0]:.2f}", d_fake=f"{probs[1]:.2f}", d_dmg=f"{probs[2]:.2f}")
+            bar.set_postfix(loss_d=f"{loss_d_all:.3f}", d_real=f"{probs[0]:.2f}", d_fake=f"{probs[1]:.2f}", d_dmg=f"{probs[2]:.2f}")
+            if not team.is_main:
+                continue
             if step % config.sample_every == 0 or step == config.steps:
                 _save_samples(g, fixed_z, out / "samples" / f"step_{step:06d}.png")
             if step % config.checkpoint_every == 0 or step == config.steps:
@@ -198,6 +233,14 @@ def train(
                 _save_checkpoint(ckpt, step, g, d, opt_g, opt_d, data_gen, config)
         bar.close()
     return g.eval(), d.eval()
+
+
+def _cut_log(path: Path, step: int) -> None:
+    """Keep the header and the rows up to the checkpoint's `step`: rows an interrupted run logged
+    after its last checkpoint (or a torn last line) are logged again when the run resumes."""
+    lines = path.read_text().splitlines(keepends=True)
+    kept = [line for line in lines[1:] if line.endswith("\n") and line.split(",", 1)[0].isdigit() and int(line.split(",", 1)[0]) <= step]
+    path.write_text("".join(lines[:1] + kept))
 
 
 def _save_samples(g: Generator, z: torch.Tensor, path: Path) -> None:
@@ -217,7 +260,7 @@ def _save_checkpoint(path: Path, step: int, g, d, opt_g, opt_d, data_gen: torch.
         "opt_d": opt_d.state_dict(),
         "data_rng": data_gen.get_state(),
         "torch_rng": torch.get_rng_state(),
-        "config": asdict(config) | {"betas": list(config.betas)},
+        "config": _recipe(config),
     }
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)
