@@ -19,7 +19,7 @@ from PIL import Image, ImageOps
 from semantic_inpaint.errors import InpaintInputError
 
 pytest.importorskip("dlib")
-from semantic_inpaint.photo import PhotoCompletion, complete_photo  # noqa: E402
+from semantic_inpaint.photo import PhotoCompletion, align_faces, complete_photo  # noqa: E402
 from semantic_inpaint.photo.align import apply, detect, invert, similarity, to_frame  # noqa: E402
 from semantic_inpaint.photo.composite import feather_alpha  # noqa: E402
 from semantic_inpaint.photo.template import template  # noqa: E402
@@ -166,6 +166,22 @@ def test_masks_of_every_accepted_form_agree(celeba, tiny_models) -> None:
     forms = [known.astype(bool), torch.from_numpy(known), Image.fromarray(known * 255), known * 255]
     images = [np.asarray(complete_photo(photo, m, models=tiny_models, **FAST).image) for m in forms]
     assert all(np.array_equal(images[0], i) for i in images[1:])
+
+
+def test_align_faces_gives_each_face_in_the_frame_complete_takes(celeba) -> None:
+    canvas = np.hstack([celeba(900), celeba(903)])
+    faces = align_faces(canvas)
+    assert sorted(f.box[0] < 178 for f in faces) == [False, True]
+    for face, (box, points) in zip(faces, detect(canvas)):
+        assert face.box == box and np.array_equal(face.landmarks, points)
+        assert np.allclose(face.transform, similarity(points, template()))
+        # the 64x64 face is the photo warped by that transform, rounded to 8 bits
+        assert face.image.size == (64, 64)
+        assert np.abs(np.asarray(face.image) - to_frame(canvas, face.transform)).max() <= 0.5
+    (right,) = align_faces(canvas, box=faces[1].box if faces[1].box[0] >= 178 else faces[0].box)
+    assert right.box[0] >= 178
+    with pytest.raises(InpaintInputError, match=r"no face found.*box="):
+        align_faces(np.full((100, 100, 3), 128, np.uint8))
 
 
 # --- bad and unusual input -----------------------------------------------------------------

@@ -54,6 +54,32 @@ class PhotoCompletion:
     faces: list[PhotoFace]
 
 
+@dataclass(frozen=True)
+class AlignedFace:
+    """A face of a photo in the DCGAN's 64x64 frame: image (PIL RGB 64x64), and box, landmarks
+    and transform (photo -> frame) as in PhotoFace."""
+
+    box: Box
+    landmarks: np.ndarray
+    transform: np.ndarray
+    image: Image.Image
+
+
+def align_faces(photo: object, box: Box | Sequence[Box] | None = None) -> list[AlignedFace]:
+    """Each face dlib finds in `photo` (or in each `box` given), aligned as the training faces
+    were: a 64x64 face ready for `complete`, `evaluate` or the tables. photo: as `complete_photo`."""
+    rgb = read_photo(photo)
+    found = detect(rgb, None if box is None else _boxes(box, rgb.shape[:2]))
+    if not found:
+        raise InpaintInputError(f"no face found in the photo (dlib's frontal face detector): {BOX_HINT}")
+    faces = []
+    for face_box, points in found:
+        transform = similarity(points, template())
+        pixels = np.clip(np.rint(to_frame(rgb, transform)), 0, 255).astype(np.uint8)
+        faces.append(AlignedFace(face_box, points, transform, Image.fromarray(pixels)))
+    return faces
+
+
 def read_photo(photo: object) -> np.ndarray:
     """uint8 (H, W, 3) RGB from a path (upright as its EXIF orientation says), a PIL image or a
     uint8 array. Greyscale is replicated to RGB; an alpha channel is dropped, not composited."""
