@@ -23,6 +23,9 @@ Writes, under OUT:
   thesis's figures 6 and 7, drawn from the saved PNGs (so also after a resumed run).
 Metrics are taken after the overlay of known pixels, on images in [0, 1]: whole image
 (primary, as in the thesis) and hole only (secondary), plus the dlib landmark error.
+A run holds OUT/.lock (a second run into OUT is refused), appends rows synced to disk and
+replaces every other file atomically (`safe_files`), so a kill at any moment leaves a folder
+that resumes: an image is done when its row is in per_image.csv, and a torn last row is redone.
 """
 
 from __future__ import annotations
@@ -31,10 +34,13 @@ import csv
 import dataclasses
 import hashlib
 import json
+import io
 import os
 import sys
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +49,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 from torch import Tensor
 
-from semantic_inpaint import distributed
+from semantic_inpaint import distributed, safe_files
 from semantic_inpaint import masks as mask_lib
 from semantic_inpaint.baselines import BASELINES, NEEDS_LIBRARY, inpaint
 from semantic_inpaint.complete import MIB_PER_CANDIDATE, complete, resolve_device
@@ -99,8 +105,18 @@ def image_path(out_dir: str | os.PathLike, mask: str, column: str, index: int) -
 
 
 def _save(path: Path, image: Tensor) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    to_pil(image).save(path)
+    with safe_files.replacing(path) as temp:
+        to_pil(image).save(temp)
+
+
+def _picture(path: Path) -> Tensor | None:
+    """The (3, 64, 64) picture saved at `path`, or None if it is missing or unreadable: versions
+    before atomic writes saved PNGs in place, so a kill could leave one cut short."""
+    try:
+        with Image.open(path) as picture:
+            return as_images(picture)[0]
+    except (OSError, SyntaxError):  # PIL: OSError for a truncated file, SyntaxError for a corrupt chunk
+        return None
 
 
 def _runs(methods: list[str], overrides: dict[str, object]) -> list[tuple[str, ...]]:
@@ -165,7 +181,7 @@ def _check_settings(out: Path, settings: SearchConfig) -> str | None:
     path = out / "settings.json"
     now = json.loads(json.dumps(dataclasses.asdict(settings)))
     if not path.is_file():
-        path.write_text(json.dumps(now, indent=2) + "\n")
+        safe_files.write_text(path, json.dumps(now, indent=2) + "\n")
         return None
     before = json.loads(path.read_text())
     flat = lambda d: {**{k: v for k, v in d.items() if k != "loss"}, **d.get("loss", {})}  # noqa: E731
@@ -209,15 +225,46 @@ def _check_inputs(out: Path, images: np.ndarray, models: Pretrained | None) -> s
     merged = {"faces": now["faces"] if len(now["faces"]) > len(old_faces) else old_faces}
     if before.get("generator") or now.get("generator"):
         merged["generator"] = before.get("generator") or now["generator"]
-    path.write_text(json.dumps(merged, indent=1) + "\n")
+    safe_files.write_text(path, json.dumps(merged, indent=1) + "\n")
     return None
 
 
 def _read_done(path: Path) -> list[dict]:
-    if not path.is_file():
+    """The rows in per_image.csv, the file first made whole for appending: a kill can leave it
+    empty (before its header reached the disk) or with a torn last row. The torn row is dropped,
+    so computed again; an empty or missing file gets its header, which rows appended next need."""
+    safe_files.drop_torn_last_line(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        header = io.StringIO()
+        csv.DictWriter(header, fieldnames=FIELDS).writeheader()
+        safe_files.write_text(path, header.getvalue())
         return []
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
+
+
+@contextmanager
+def _exclusive(out: Path, team: distributed.World) -> Iterator[None]:
+    """Rank 0 holds OUT's lock for the run: a second run into OUT would append its rows among
+    these and overwrite their pictures, so it is refused at once, on every rank (the others
+    would otherwise wait for rank 0 forever). With the lock held, no one else writes under OUT:
+    the temp files left there by killed runs are cleared."""
+    lock = problem = None
+    if team.is_main:
+        try:
+            lock = safe_files.FolderLock(out)
+        except InpaintInputError as e:
+            problem = str(e)
+    problem = team.broadcast(problem)
+    if problem:
+        raise InpaintInputError(problem)
+    try:
+        if lock:
+            safe_files.remove_partial_files(out)
+        yield
+    finally:
+        if lock:
+            lock.release()
 
 
 def _faces(images: np.ndarray | Tensor | Sequence[Image.Image]) -> np.ndarray:
@@ -281,8 +328,27 @@ def evaluate(
         batch_size = default_batch_size(device, settings.candidates)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    csv_path = out / "per_image.csv"
     team = distributed.world()  # one process, or one rank of a torchrun evaluation
+    with _exclusive(out, team):  # before anything under OUT is read or written
+        return _evaluate(images, out, masks, methods, models, batch_size, progress, library, device, settings, team, overrides)
+
+
+def _evaluate(
+    images: np.ndarray,
+    out: Path,
+    masks: tuple[str, ...],
+    methods: list[str],
+    models: Pretrained | None,
+    batch_size: int,
+    progress: bool | None,
+    library: object,
+    device: torch.device,
+    settings: SearchConfig,
+    team: distributed.World,
+    overrides: dict[str, object],
+) -> list[dict]:
+    """`evaluate`, its arguments checked, with OUT locked."""
+    csv_path = out / "per_image.csv"
     gan = any(m in PRESETS for m in methods)
     if gan and models is None:
         models = load_pretrained(device=device)
@@ -291,20 +357,18 @@ def evaluate(
         problem = team.broadcast(_check_settings(out, settings) if team.is_main else None)
     if problem:
         raise InpaintInputError(problem)
-    rows = team.broadcast(_read_done(csv_path))  # rank 0's file says what is done
+    rows = team.broadcast(_read_done(csv_path) if team.is_main else None)  # rank 0's file says what is done
     done = {(r["image"], r["mask"], r["method"]) for r in rows}
     detector = LandmarkDetector()
     truth_all = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
-    new_file = not csv_path.is_file()
     with open(csv_path if team.is_main else os.devnull, "a", newline="") as f:  # only rank 0 writes the CSV
         writer = csv.DictWriter(f, fieldnames=FIELDS)
-        if new_file:
-            writer.writeheader()
         for mask_name in masks:
             # The input and truth of every image, also where all its rows are done (a folder
-            # from before pictures were saved), so that the figure always has its rows.
+            # from before pictures were saved), so that the figure always has its rows; drawn
+            # again if unreadable, as the faces are at hand.
             for i in range(len(images)):
-                if team.owns(i) and not image_path(out, mask_name, "truth", i).is_file():
+                if team.owns(i) and any(_picture(image_path(out, mask_name, c, i)) is None for c in ("input", "truth")):
                     m = mask_for(mask_name, i)[None]
                     _save(image_path(out, mask_name, "input", i), truth_all[i] * m + 0.5 * (1 - m))
                     _save(image_path(out, mask_name, "truth", i), truth_all[i])
@@ -323,22 +387,24 @@ def evaluate(
                         for j, row in enumerate(_score(filled, landmark_loss, truth, m, detector)):
                             if (str(idx[j]), mask_name, method) in done:
                                 continue
-                            # The picture before the row: a row in the CSV means its PNG is on disk.
+                            # The picture before the row: the row marks the image done, so a
+                            # kill between the two leaves a picture that is simply redrawn.
                             _save(image_path(out, mask_name, method, idx[j]), filled[j])
                             row = {"image": str(idx[j]), "mask": mask_name, "method": method, "seconds": f"{seconds:.3f}"} | row
                             writer.writerow(row)
                             rows.append(row)
-                    f.flush()
+                    safe_files.sync(f)
                     report(len(idx))
                 for row in team.gather_others(rows[mark:]):  # torchrun: the other ranks' rows of this mask and run
                     writer.writerow(row)
                     rows.append(row)
-                f.flush()
+                safe_files.sync(f)
     if not team.is_main:
         return rows
-    (out / "results.md").write_text(summarise(rows))
+    safe_files.write_text(out / "results.md", summarise(rows))
     for mask_name in masks:
-        save_figure(figure(out, mask_name, methods), out / f"figure_{mask_name}.png")
+        with safe_files.replacing(out / f"figure_{mask_name}.png") as temp:
+            save_figure(figure(out, mask_name, methods), temp)
     return rows
 
 
@@ -380,18 +446,21 @@ def _score(images: Tensor, landmark_loss: Tensor | None, truth: Tensor, m: Tenso
 def figure(out_dir: str | os.PathLike, mask: str, methods: Sequence[str], n: int = FIGURE_IMAGES) -> Figure:
     """The comparison for `mask` from the PNGs `evaluate` saved under `out_dir`: the first `n`
     images saved for that mask as rows, input | each method | ground truth as columns. A
-    picture not on disk (a method not run on that image) is left blank."""
+    picture not on disk (a method not run on that image), or unreadable (with a warning), is
+    left blank."""
     saved = image_path(out_dir, mask, "truth", 0).parent.glob("*.png")
-    indices = sorted(int(p.stem) for p in saved)[:n]
+    indices = sorted(int(p.stem) for p in saved if p.stem.isdigit())[:n]  # not a killed write's temp file
     if not indices:
         raise InpaintInputError(f"no images saved for mask {mask!r} under {out_dir}: run evaluate() there first")
 
     def load(column: str, i: int) -> Tensor | None:
         path = image_path(out_dir, mask, column, i)
-        if not path.is_file():
-            return None
-        with Image.open(path) as picture:
-            return as_images(picture)[0]
+        picture = _picture(path)
+        if picture is None and path.is_file():
+            # Left blank rather than redrawn: only a search (minutes a face) could draw a
+            # method's picture again, and its row is done. evaluate redraws input and truth.
+            warnings.warn(f"{path} cannot be read (cut short by an older version killed while writing it) and is left blank in the figure: delete it and its row in per_image.csv to compute it again")
+        return picture
 
     columns = {column: [load(column, i) for i in indices] for column in ["input", *methods, "truth"]}
     return comparison_figure(columns, row_labels=[f"#{i}" for i in indices], title=f"mask: {mask}")
