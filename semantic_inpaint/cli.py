@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from importlib import resources
@@ -78,6 +79,27 @@ def _train_landmarks(args: argparse.Namespace) -> None:
         command = "semantic-inpaint " + " ".join(sys.argv[1:])
         add_to_manifest(args.export, "landmarks", net, command=command, error_px=errors)
         card_assets(net, args.out, holdout, args.export, LandmarkDetector())
+
+
+def _train_encoder(args: argparse.Namespace) -> None:
+    from semantic_inpaint.data import load_images
+    from semantic_inpaint.models.weights import add_to_manifest, fingerprint
+    from semantic_inpaint.figures import save_figure
+    from semantic_inpaint.train.encoder import EncoderTrainConfig, encoder_curve, encoder_samples, train_encoder
+
+    device = _device(args) or str(default_device())
+    config = EncoderTrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, real_fraction=args.real_fraction, seed=args.seed)
+    generator = load_pretrained(args.weights, "cpu").generator
+    real = load_images(args.real, cache_dir=args.cache) if args.real else None
+    encoder = train_encoder(generator, args.out, config, real=real, device=device)
+    if args.export:
+        command = "semantic-inpaint " + " ".join(sys.argv[1:])
+        add_to_manifest(args.export, "encoder", encoder.cpu(), generator=fingerprint(generator), command=command, real=args.real or "none")
+        # The model card's pictures: the curve (its log beside it, to redraw) and starts on G's own samples.
+        shutil.copyfile(Path(args.out) / "log.csv", Path(args.export) / "encoder_log.csv")
+        save_figure(encoder_curve(Path(args.out) / "log.csv"), Path(args.export) / "encoder_curve.png")
+        encoder_samples(encoder, generator).save(Path(args.export) / "encoder_samples.png")
+        print(f"added the encoder to {args.export}, with encoder_log.csv, encoder_curve.png and encoder_samples.png")
 
 
 def _device(args: argparse.Namespace) -> str | None:
@@ -330,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Options shared by `complete` and `demo`; unset search options keep the preset's values.
     search = argparse.ArgumentParser(add_help=False)
-    search.add_argument("--preset", choices=sorted(PRESETS), default="thesis", help="thesis: context + prior + dlib landmark loss; yeh2017: context + prior; structure: context + prior + soft landmark loss; adapt: yeh2017 + a colour transform per candidate (default: thesis)")
+    search.add_argument("--preset", choices=sorted(PRESETS), default="thesis", help="thesis: context + prior + dlib landmark loss; yeh2017: context + prior; structure: context + prior + soft landmark loss; adapt: yeh2017 + a colour transform per candidate; fast: yeh2017 from the encoder's guess, K = 16, 100 steps (default: thesis)")
     search.add_argument("--iterations", type=int, default=None, help="Adam steps on z (preset default: 1000)")
     search.add_argument("--candidates", type=int, default=None, help="K latent vectors searched (preset default: 64)")
     search.add_argument(
@@ -455,6 +477,20 @@ def build_parser() -> argparse.ArgumentParser:
     lm.add_argument("--out", required=True, help="run folder: log.csv, config.json")
     lm.add_argument("--export", default=None, metavar="DIR", help="add the net to this pretrained folder's manifest, with its card pictures")
     lm.set_defaults(func=_train_landmarks)
+
+    en = sub.add_parser("train-encoder", help="train the encoder of the learned start (init='encoder', the 'fast' preset) for a weight set's generator")
+    en.add_argument("--weights", default=None, metavar="WEIGHTS", help="the weight set whose generator it serves (default: celeba)")
+    en.add_argument("--real", default=None, metavar="DATA", help="real faces to learn from beside G's samples, e.g. 'celeba-mini:fit' (default: samples only)")
+    en.add_argument("--out", required=True, help="run folder: checkpoint.pt, log.csv (resumed from)")
+    en.add_argument("--steps", type=int, default=3000)
+    en.add_argument("--batch-size", type=int, default=64)
+    en.add_argument("--lr", type=float, default=2e-4)
+    en.add_argument("--real-fraction", type=float, default=0.5, help="share of each batch from --real")
+    en.add_argument("--seed", type=int, default=0)
+    en.add_argument("--cache", default="data")
+    en.add_argument("--device", default=None)
+    en.add_argument("--export", default=None, metavar="DIR", help="add the encoder to this weight set's folder (manifest, sha256, the generator's fingerprint)")
+    en.set_defaults(func=_train_encoder)
     return parser
 
 

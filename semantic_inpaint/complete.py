@@ -16,8 +16,9 @@ from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.io import as_images, as_masks, to_pil
 from semantic_inpaint.losses.landmarks import LandmarkDetector
 from semantic_inpaint.models.dcgan import Discriminator, Generator, freeze
+from semantic_inpaint.models.encoder import Encoder
 from semantic_inpaint.models.landmarks import LandmarkNet
-from semantic_inpaint.models.weights import Pretrained, default_device, load_landmark_net, load_pretrained
+from semantic_inpaint.models.weights import Pretrained, default_device, fingerprint, load_encoder, load_landmark_net, load_pretrained
 from semantic_inpaint.search import LossHistory, LossTerms, best_survivor, search
 
 
@@ -162,6 +163,17 @@ def _cached_landmark_net(device: str) -> LandmarkNet:
     return load_landmark_net(device=device)
 
 
+_encoders: dict[tuple[str, str], Encoder] = {}
+
+
+def _encoder_for(generator: Generator, device: torch.device) -> Encoder:
+    """The encoder trained for `generator` (as `load_encoder` finds it), loaded once per generator and device."""
+    key = (fingerprint(generator), str(device))
+    if key not in _encoders:
+        _encoders[key] = load_encoder(generator, device=device)
+    return _encoders[key]
+
+
 def complete(
     image: object,
     mask: object,
@@ -171,6 +183,7 @@ def complete(
     device: str | torch.device | None = None,
     landmark_model: str | os.PathLike | LandmarkDetector | LandmarkNet | None = None,
     progress: bool | None = None,
+    encoder: Encoder | None = None,
     **overrides: object,
 ) -> Completion:
     """Inpaint face(s) by searching the DCGAN's latent space (eqs. 14-20 of the thesis).
@@ -182,15 +195,17 @@ def complete(
         tensor (H, W), (N, H, W) or (N, 1, H, W); one mask for all images or one each.
     preset: 'thesis' (context + prior + hard dlib landmark loss), 'yeh2017' (context + prior),
         'structure' (context + prior + soft landmark loss), 'adapt' (yeh2017 with a colour
-        transform per candidate), or a SearchConfig. `overrides`
+        transform per candidate), 'fast' (yeh2017 from the encoder's guess, K = 16, 100 steps), or a
+        SearchConfig. `overrides`
         replace its fields by name: iterations, candidates, lr, betas, seed, blend ('overlay'
         or 'poisson'), window, prior_weight, weight, landmark ('hard', 'soft', 'none'),
         landmark_threshold, landmark_tau, landmark_every, patience and min_improvement (early
         stopping, off by default), halve_at (successive halving of the candidates, off by default),
         precision ('fp32', or 'bf16': the networks in bf16 during the search steps, about 2x
         faster on GPUs and on CPUs with fast bf16 such as AMD Zen 4) and fp32_last (with
-        'bf16', the last steps in fp32, so the final losses settle closer to fp32's) and adapt
-        ('none' or 'colour').
+        'bf16', the last steps in fp32, so the final losses settle closer to fp32's), adapt
+        ('none' or 'colour'), init ('uniform', or 'encoder': start around the encoder's
+        guess), init_uniform and init_spread.
     models: (generator, discriminator) to use instead of the shipped pretrained ones; they are
         frozen in place (eval mode, no weight gradients), as the method requires.
     device: where to search; default CUDA when available, else CPU. A search whose estimated
@@ -200,6 +215,8 @@ def complete(
         installed one; `LandmarkDetector(workers=2)` runs dlib in 2 processes); for 'soft', a
         LandmarkNet (default: the shipped one, frozen in place).
     progress: show a progress bar (default: only in interactive runs).
+    encoder: for init='encoder', the encoder trained for this generator (default: the shipped
+        one whose recorded generator fingerprint matches, see models.weights.load_encoder).
     """
     config = get_preset(preset).with_overrides(**overrides)
     device = resolve_device(device)
@@ -223,8 +240,13 @@ def complete(
         else:
             raise InpaintInputError(f"landmark='soft' needs a LandmarkNet (or None for the shipped one), got {type(landmark_model).__name__}")
 
+    start = None
+    if config.init == "encoder":
+        enc = freeze(encoder.to(device)) if isinstance(encoder, Encoder) else _encoder_for(g, device)
+        with torch.no_grad():
+            start = enc((x * 2 - 1).to(device), m.to(device))
     with torch.enable_grad():  # the search needs autograd even if the caller runs under no_grad
-        result = search(g, d, (x * 2 - 1).to(device), m.to(device), config, detector, progress, landmark_net=net)
+        result = search(g, d, (x * 2 - 1).to(device), m.to(device), config, detector, progress, landmark_net=net, start=start)
 
     candidates = ((result.candidates.cpu() + 1) / 2).clamp(0, 1)
     best = result.best.cpu()

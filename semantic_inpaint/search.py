@@ -13,7 +13,8 @@ each image keeps only the better half of its remaining candidates at the given s
 the loss being minimised; since candidates never interact, the survivors follow exactly the
 paths they would follow in the full search, and the dropped ones keep the z they had.
 With `adapt='colour'` (ours) each candidate also carries six colour numbers c in [-1, 1],
-searched and clamped with z (`apply_colour`).
+searched and clamped with z (`apply_colour`). With `init='encoder'` (ours) the candidates start
+around each image's `start`, the encoder's guess (`start_points`).
 This module does no I/O and no printing.
 """
 
@@ -85,6 +86,27 @@ def apply_colour(x: Tensor, c: Tensor) -> Tensor:
     return (x * gain + bias).clamp(-1, 1)
 
 
+def start_points(config: SearchConfig, z_dim: int, start: Tensor | None = None) -> Tensor:
+    """The K starting latents, (K, z_dim) for init='uniform' or (N, K, z_dim) around `start`
+    (N, z_dim) for init='encoder'; on the CPU, drawn from config.seed.
+
+    Uniform starts are the same K draws for every image, so an image's result does not depend on
+    the batch it is in; with the encoder, the first K - round(K * init_uniform) candidates start
+    at the guess (candidate 0) and at the guess plus the same seeded noise for every image."""
+    gen = torch.Generator().manual_seed(config.seed)
+    k = config.candidates
+    uniform = sample_z(k, z_dim, gen)
+    if config.init == "uniform":
+        return uniform
+    if start is None or start.ndim != 2 or start.shape[1] != z_dim:
+        raise ValueError(f"init='encoder' needs start (N, {z_dim}), the encoder's guesses")
+    guided = k - round(k * config.init_uniform)
+    noise = torch.randn(guided, z_dim, generator=gen) * config.init_spread
+    noise[0] = 0
+    around = (start.detach().float().cpu()[:, None] + noise).clamp(-1, 1)
+    return torch.cat([around, uniform[guided:].expand(len(start), -1, -1)], dim=1)
+
+
 def best_survivor(total: Tensor, survivors: Tensor) -> Tensor:
     """(N,) index of the lowest `total` (N, K) among each image's `survivors` (N, K) bool: the
     output of eq. 20's ranking when halving dropped some candidates (all survive otherwise)."""
@@ -148,6 +170,7 @@ def search(
     progress: bool | None = None,
     weights: Tensor | None = None,
     landmark_net: LandmarkNet | None = None,
+    start: Tensor | None = None,
 ) -> SearchResult:
     """Search z for `image` (N, 3, H, W) in [-1, 1] with `mask` (N, 1, H, W), 1 = known.
 
@@ -155,7 +178,8 @@ def search(
     when config.loss.landmark == 'hard', `landmark_net` when it is 'soft'. `progress`: None
     shows a bar only in interactive runs.
     `weights` (N, 1, H, W) replaces the importance weights of eq. 15, e.g. all ones to
-    project a whole image into G's range.
+    project a whole image into G's range. `start` (N, z_dim): the encoder's guesses, which
+    config.init == 'encoder' starts the candidates around (`start_points`).
     The search runs G and D with batch norm folded into their convolutions
     (models.dcgan.fold_batchnorm), and on CUDA asks cuDNN for its deterministic algorithms
     (see `_deterministic_cudnn`), so that the same inputs and seed repeat on the same device.
@@ -172,16 +196,16 @@ def search(
     if soft and landmark_net is None:
         raise ValueError("config.loss.landmark == 'soft' needs a LandmarkNet")
 
-    # Draw z on the CPU from the seed, so the start is the same on every device, and the same
-    # K starts for every image, so an image's result does not depend on the batch it is in
-    # (evaluation numbers stay the same whatever the batch size or number of processes).
-    z0 = sample_z(k, generator.z_dim, torch.Generator().manual_seed(config.seed))
+    # Drawn on the CPU from the seed, so the start is the same on every device, and it does
+    # not depend on the batch an image is in (evaluation numbers stay the same whatever the
+    # batch size or number of processes).
     zd = generator.z_dim
+    z0 = start_points(config, zd, start).expand(n, k, zd)
     if config.adapt == "colour":
         # The colour numbers ride along as extra coordinates of z, starting at the identity:
         # Adam, the clamp to [-1, 1] and halving then treat them as they treat z.
-        z0 = torch.cat([z0, torch.zeros(k, COLOUR_DIMS)], dim=1)
-    z = z0.expand(n, k, -1).to(device).clone().requires_grad_(True)
+        z0 = torch.cat([z0, torch.zeros(n, k, COLOUR_DIMS)], dim=2)
+    z = z0.to(device).clone().requires_grad_(True)
     opt = torch.optim.Adam([z], lr=config.lr, betas=config.betas)
     if weights is None:
         weights = importance_weights(mask, lc_cfg.window)

@@ -104,3 +104,24 @@ def test_celeba_set_beats_tv_on_unseen_real_faces():
     truth = torch.from_numpy(faces).permute(0, 3, 1, 2).float() / 255
     r = complete(faces, "centre", preset="yeh2017", models=load_pretrained("celeba"), candidates=16, iterations=300, device="cpu")
     assert psnr(r.images, truth).mean() > psnr(inpaint("tv", truth, "centre"), truth).mean()
+
+
+@torch.no_grad()
+def test_the_celeba_encoder_belongs_to_its_generator_and_guesses_better_than_noise():
+    """The shipped encoder loads for the celeba generator only, and its guess for 4 unseen faces
+    with a centre hole is closer to each face than G at a uniform z is (the learned start)."""
+    from semantic_inpaint.errors import WeightsError
+    from semantic_inpaint.models.dcgan import sample_z
+    from semantic_inpaint.models.weights import load_encoder
+
+    models = load_pretrained("celeba", device="cpu")
+    encoder = load_encoder(models.generator, device="cpu")
+    with pytest.raises(WeightsError, match="no encoder for this generator"):
+        load_encoder(load_pretrained("synthetic", device="cpu").generator, device="cpu")
+    faces = load_images("celeba-mini:test", n=4)
+    x = torch.from_numpy(faces).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+    m = masks.centre()[None, None].expand(4, 1, 64, 64)
+    g = models.generator
+    guessed = psnr((g(encoder(x, m)) + 1) / 2, (x + 1) / 2)
+    noise = psnr((g(sample_z(4, g.z_dim, torch.Generator().manual_seed(0))) + 1) / 2, (x + 1) / 2)
+    assert (guessed > noise).all() and (guessed - noise).mean() > 3  # measured: +2.3 to +8.6 dB

@@ -4,7 +4,8 @@
 CelebA faces) and `synthetic` (trained on rendered faces). Each has `generator.safetensors`,
 `discriminator.safetensors`, `manifest.json` (sha256 and architecture of each) and a model
 card; `synthetic` also holds `landmarks.safetensors`, the soft landmark loss's net, which every
-set uses. In a source checkout `pretrained/` sits beside the package; a wheel carries it inside
+set uses. A set may hold `encoder.safetensors`, the learned start for its generator (the `fast`
+preset), whose manifest entry records that generator's fingerprint. In a source checkout `pretrained/` sits beside the package; a wheel carries it inside
 the package as `semantic_inpaint/pretrained`.
 """
 
@@ -23,6 +24,7 @@ from torch import nn
 
 from semantic_inpaint.errors import WeightsError
 from semantic_inpaint.models.dcgan import Discriminator, Generator, freeze
+from semantic_inpaint.models.encoder import Encoder
 from semantic_inpaint.models.landmarks import LandmarkNet
 
 ENV_VAR = "SEMANTIC_INPAINT_PRETRAINED"
@@ -32,8 +34,14 @@ WEIGHT_SETS = ("celeba", "synthetic")
 DEFAULT_WEIGHTS = "celeba"
 LANDMARK_SET = "synthetic"  # the set whose folder holds the soft landmark loss's net
 MANIFEST = "manifest.json"
-FILES = {"generator": "generator.safetensors", "discriminator": "discriminator.safetensors", "landmarks": "landmarks.safetensors"}
-ARCHS = {"generator": Generator, "discriminator": Discriminator, "landmarks": LandmarkNet}
+FILES = {
+    "generator": "generator.safetensors",
+    "discriminator": "discriminator.safetensors",
+    "landmarks": "landmarks.safetensors",
+    "encoder": "encoder.safetensors",
+}
+ARCHS = {"generator": Generator, "discriminator": Discriminator, "landmarks": LandmarkNet, "encoder": Encoder}
+SIZES = {"generator": ("z_dim", "width"), "discriminator": ("width",), "landmarks": ("width",), "encoder": ("z_dim", "width")}
 
 
 class Pretrained(NamedTuple):
@@ -56,7 +64,9 @@ def _architecture(module: nn.Module) -> dict[str, str]:
         return {"arch": "discriminator", "width": str(module.width)}
     if isinstance(module, LandmarkNet):
         return {"arch": "landmarks", "width": str(module.width)}
-    raise TypeError(f"expected a Generator, Discriminator or LandmarkNet, got {type(module).__name__}")
+    if isinstance(module, Encoder):
+        return {"arch": "encoder", "z_dim": str(module.z_dim), "width": str(module.width)}
+    raise TypeError(f"expected a Generator, Discriminator, LandmarkNet or Encoder, got {type(module).__name__}")
 
 
 def save_weights(module: nn.Module, path: str | os.PathLike) -> str:
@@ -68,7 +78,7 @@ def save_weights(module: nn.Module, path: str | os.PathLike) -> str:
 
 
 def load_weights(path: str | os.PathLike, expected_sha256: str | None = None) -> nn.Module:
-    """Build the Generator, Discriminator or LandmarkNet a safetensors file describes and load it."""
+    """Build the network (Generator, Discriminator, LandmarkNet or Encoder) a safetensors file describes and load it."""
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"weight file not found: {path}. Pass the right path, or restore it with `git checkout -- {path}`.")
@@ -89,7 +99,7 @@ def load_weights(path: str | os.PathLike, expected_sha256: str | None = None) ->
     if arch not in ARCHS:
         raise WeightsError(f"{path} has no known architecture in its metadata (arch={arch!r}); save it with save_weights().")
     try:
-        sizes = {k: int(meta[k]) for k in (("z_dim", "width") if arch == "generator" else ("width",))}
+        sizes = {k: int(meta[k]) for k in SIZES[arch]}
         if min(sizes.values()) < 1:
             raise ValueError("sizes must be >= 1")
     except (KeyError, ValueError) as e:
@@ -157,6 +167,7 @@ def load_pretrained(path: str | os.PathLike | None = None, device: str | torch.d
     g, d = (load_weights(folder / f, h) for f, h in entries)
     if not isinstance(g, Generator) or not isinstance(d, Discriminator):
         raise WeightsError(f"{folder / MANIFEST} lists the networks the wrong way round.")
+    g.weights_folder = str(folder)  # where an encoder for this generator may be (load_encoder)
     device = torch.device(device) if device is not None else default_device()
     return Pretrained(freeze(g.to(device)), freeze(d.to(device)))
 
@@ -192,6 +203,50 @@ def load_landmark_net(path: str | os.PathLike | None = None, device: str | torch
         raise WeightsError(f"{folder / file} is a {type(net).__name__}, not the landmark net.")
     device = torch.device(device) if device is not None else default_device()
     return freeze(net.to(device))
+
+
+def fingerprint(generator: Generator) -> str:
+    """sha256 of a generator's weights (names, shapes and float32 values): what an encoder's
+    manifest entry records, so that it is only ever used with the generator it was trained for,
+    however that generator was loaded or passed in."""
+    h = hashlib.sha256()
+    for name, tensor in sorted(generator.state_dict().items()):
+        h.update(f"{name}:{tuple(tensor.shape)};".encode())
+        h.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def load_encoder(generator: Generator, path: str | os.PathLike | None = None, device: str | torch.device | None = None) -> Encoder:
+    """The encoder trained for `generator`, sha256-checked, frozen, on `device`: from the weight
+    set `path` (a name or folder), or, without one, from the set the generator was loaded from
+    (`load_pretrained` records it) or any shipped set that holds one for it."""
+    wanted = fingerprint(generator)
+    if path is not None:
+        folders = [pretrained_dir(path)]
+    else:
+        loaded_from = [Path(generator.weights_folder)] if getattr(generator, "weights_folder", None) else []
+        folders = loaded_from + [f for name in WEIGHT_SETS for f in _candidates(name) if (f / MANIFEST).is_file()]
+    for folder in folders:
+        entry = _manifest_files(folder).get("encoder")
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("generator") != wanted:
+            if path is not None:
+                raise WeightsError(
+                    f"the encoder in {folder} was trained for another generator (fingerprint {str(entry.get('generator'))[:12]}..., "
+                    f"this one {wanted[:12]}...): use the weight set it belongs to, or train one for this generator with "
+                    "`semantic-inpaint train-encoder`"
+                )
+            continue
+        net = load_weights(folder / str(entry.get("file")), entry.get("sha256"))
+        if not isinstance(net, Encoder):
+            raise WeightsError(f"{folder / str(entry.get('file'))} is a {type(net).__name__}, not an encoder.")
+        return freeze(net.to(torch.device(device) if device is not None else default_device()))
+    where = f"the weight set {path}" if path is not None else f"the shipped weight sets ({', '.join(WEIGHT_SETS)})"
+    raise WeightsError(
+        f"no encoder for this generator in {where}: init='encoder' (the 'fast' preset) needs one; train it with "
+        "`semantic-inpaint train-encoder --weights WEIGHTS --out runs/encoder --export WEIGHTS`, or use init='uniform'"
+    )
 
 
 def _manifest_files(folder: Path) -> dict:
