@@ -113,8 +113,9 @@ def test_torchrun_training_is_one_process_on_the_whole_batch(tiny_models, faces:
 
 
 def test_a_batch_that_does_not_split_is_refused() -> None:
-    from semantic_inpaint.train.parallel import share
+    from semantic_inpaint.train.parallel import rows_of, share
 
     assert [share(6, r, 3) for r in range(3)] == [slice(0, 2), slice(2, 4), slice(4, 6)]
+    assert rows_of([(4, share(4, 1, 2)), (4, share(4, 1, 2)), (2, share(2, 1, 2))]).tolist() == [2, 3, 6, 7, 9]
     with pytest.raises(ValueError, match="batch of 6 does not split evenly across 4 processes"):
         share(6, 1, 4)

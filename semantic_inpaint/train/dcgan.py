@@ -36,7 +36,7 @@ from semantic_inpaint import distributed
 from semantic_inpaint.models.dcgan import Discriminator, Generator, sample_z
 from semantic_inpaint.models.weights import write_manifest
 from semantic_inpaint.train.augment import diff_augment, parse_policy
-from semantic_inpaint.train.parallel import share, sync_batch_norm
+from semantic_inpaint.train.parallel import rows_of, share, sync_batch_norm
 from semantic_inpaint.viz import image_grid, to_uint8
 
 
@@ -164,10 +164,10 @@ def train(
         torch.set_rng_state(state["torch_rng"])
         step = int(state["step"])
     data = torch.from_numpy(images).permute(0, 3, 1, 2).to(device)  # uint8 on the device: 4x smaller
-    # This process's rows of D's batch [real, fake, damaged], for the augmentation draws.
-    sizes = (config.batch_size, config.batch_size, n_damaged)
-    starts = (0, config.batch_size, 2 * config.batch_size)
-    rows = None if team.size == 1 else torch.cat([torch.arange(n)[m] + s for n, m, s in zip(sizes, [mine[0], mine[0], mine[1]], starts)])
+    # D's batch is [real, fake, damaged]: this process's rows of it, for the augmentation draws.
+    groups_of_d = [(config.batch_size, mine[0]), (config.batch_size, mine[0]), (n_damaged, mine[1])]
+    rows = None if team.size == 1 else rows_of(groups_of_d)
+    d_batch = sum(n for n, _ in groups_of_d)
     log_path = out / "log.csv" if team.is_main else Path(os.devnull)
     new_log = not log_path.is_file() or step == 0
     if not new_log and team.is_main:
@@ -192,7 +192,7 @@ def train(
             groups = [real, fake.detach(), damaged]
             # One draw of augmentations per step, used in D's and G's passes alike.
             aug_state = data_gen.get_state()
-            logits = d(diff_augment(torch.cat(groups), policy, data_gen, rows, sum(sizes))).split([len(x) for x in groups])
+            logits = d(diff_augment(torch.cat(groups), policy, data_gen, rows, d_batch)).split([len(x) for x in groups])
             loss_d = F.binary_cross_entropy_with_logits(logits[0], torch.ones_like(logits[0])) + F.binary_cross_entropy_with_logits(
                 logits[1], torch.zeros_like(logits[1])
             )
@@ -207,7 +207,7 @@ def train(
                 d.requires_grad_(False)
                 after = data_gen.get_state()
                 data_gen.set_state(aug_state)
-                logits_g = d(diff_augment(torch.cat([real, fake, damaged]), policy, data_gen, rows, sum(sizes))).split([len(x) for x in groups])[1]
+                logits_g = d(diff_augment(torch.cat([real, fake, damaged]), policy, data_gen, rows, d_batch)).split([len(x) for x in groups])[1]
                 data_gen.set_state(after)
                 loss_g = F.binary_cross_entropy_with_logits(logits_g, torch.ones_like(logits_g))  # non-saturating
                 opt_g.zero_grad(set_to_none=True)

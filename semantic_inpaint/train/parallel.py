@@ -63,4 +63,14 @@ def share(n: int, rank: int, size: int) -> slice:
     return slice(rank * n // size, (rank + 1) * n // size)
 
 
-__all__ = ["GlobalBatchNorm2d", "share", "sync_batch_norm"]
+def rows_of(groups: list[tuple[int, slice]]) -> Tensor:
+    """This process's rows of a batch made of `groups` laid end to end, each given as its size
+    and this process's share of it (`share`)."""
+    rows, start = [], 0
+    for size, mine in groups:
+        rows.append(torch.arange(size)[mine] + start)
+        start += size
+    return torch.cat(rows)
+
+
+__all__ = ["GlobalBatchNorm2d", "rows_of", "share", "sync_batch_norm"]
