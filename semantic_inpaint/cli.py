@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -199,7 +200,6 @@ def _complete_photo(args: argparse.Namespace, device: str | None, models: object
         progress=False if args.no_progress else None,
         **_overrides(args, (*SEARCH_OPTIONS, "seed", "blend")),
     )
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     result.image.save(args.out)
     for face in result.faces:
         print(f"face at {face.box}: {_summary(face.completion)}")
@@ -215,7 +215,31 @@ def _summary(result: Completion) -> str:
     )
 
 
+FIGURE_FORMATS = (".png", ".jpg", ".jpeg", ".pdf", ".svg")
+
+
+def _check_output(path: str, flag: str, formats: tuple[str, ...] | None = None) -> None:
+    """Refuse an output path the image could not be written to, before minutes of search: a
+    folder, an unknown picture format, a place that cannot be written. A missing parent folder
+    is made. `formats`: the suffixes allowed (default: what PIL writes)."""
+    out = Path(path)
+    allowed = formats or tuple(ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.SAVE)
+    if out.is_dir() or path.endswith(("/", os.sep)):
+        raise InpaintInputError(f"{flag} {path} is a folder: give a file name, e.g. {out / 'completed.png'}")
+    if out.suffix.lower() not in allowed:
+        raise InpaintInputError(f"{flag} {path}: unknown picture format {out.suffix or '(none)'!r}; end the name in .png or .jpg")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InpaintInputError(f"{flag} {path}: cannot make its folder ({e.strerror}); write somewhere else") from None
+    if not os.access(out.parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise InpaintInputError(f"{flag} {path}: not writable here; write somewhere else")
+
+
 def _complete(args: argparse.Namespace) -> None:
+    _check_output(args.out, "--out")
+    if args.figure:
+        _check_output(args.figure, "--figure", FIGURE_FORMATS)
     device = _device(args)
     models = load_pretrained(args.weights, device) if args.weights else None
     if _is_photo(args.input, args.crop):
@@ -233,7 +257,6 @@ def _complete(args: argparse.Namespace) -> None:
         progress=False if args.no_progress else None,
         **_overrides(args, (*SEARCH_OPTIONS, "seed", "blend")),
     )
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     result.image().save(args.out)
     if args.figure:
         from semantic_inpaint.figures import completion_figure, save_figure  # matplotlib only when asked

@@ -327,7 +327,12 @@ def evaluate(
     if batch_size is None:
         batch_size = default_batch_size(device, settings.candidates)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InpaintInputError(f"cannot make the output folder {out} ({e.strerror}): write the results somewhere else") from None
+    if not os.access(out, os.W_OK):
+        raise InpaintInputError(f"the output folder {out} is not writable: write the results somewhere else")
     team = distributed.world()  # one process, or one rank of a torchrun evaluation
     with _exclusive(out, team):  # before anything under OUT is read or written
         return _evaluate(images, out, masks, methods, models, batch_size, progress, library, device, settings, team, overrides)

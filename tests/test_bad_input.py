@@ -254,3 +254,49 @@ def test_cli_evaluate_takes_a_folder_whose_name_has_a_colon(faces: np.ndarray, t
 def test_evaluate_on_a_missing_device_is_named(faces, tmp_path) -> None:
     with pytest.raises(InpaintInputError, match=r"device='cuda': no CUDA device is available here"):
         evaluate(faces[:1], tmp_path, masks="centre", methods=("yeh2017",), device="cuda", iterations=1, candidates=1)
+
+
+@pytest.mark.parametrize(
+    "out, figure, match",
+    [
+        ("{tmp}", None, r"--out .* is a folder: give a file name"),
+        ("{tmp}/done.xyz", None, r"--out .*done.xyz: unknown picture format '.xyz'"),
+        ("{tmp}/done", None, r"unknown picture format '\(none\)'"),
+        ("/proc/semantic-inpaint/done.png", None, r"--out /proc/semantic-inpaint/done.png: cannot make its folder"),
+        ("{tmp}/done.png", "{tmp}/fig.tiff", r"--figure .*fig.tiff: unknown picture format '.tiff'"),
+    ],
+    ids=["folder", "unknown_format", "no_suffix", "unwritable", "figure_format"],
+)
+def test_cli_complete_refuses_an_output_it_cannot_write_before_searching(
+    out: str, figure: str | None, match: str, faces: np.ndarray, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    face = tmp_path / "face.png"
+    Image.fromarray(faces[0]).save(face)
+    monkeypatch.setattr(cli, "complete", lambda *a, **k: pytest.fail("searched before checking the output"))
+    argv = ["complete", str(face), "--mask", "centre", "--out", out.format(tmp=tmp_path)]
+    argv += ["--figure", figure.format(tmp=tmp_path)] if figure else []
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert re.search(match, err) and "Traceback" not in err, err
+
+
+def test_cli_complete_makes_a_missing_output_folder(tiny_models, faces: np.ndarray, tmp_path: Path) -> None:
+    from semantic_inpaint.train import export
+
+    face, weights = tmp_path / "face.png", tmp_path / "weights"
+    Image.fromarray(faces[0]).save(face)
+    export(*tiny_models, weights)
+    out, figure = tmp_path / "a" / "b" / "done.png", tmp_path / "c" / "fig.png"
+    cli.main(["complete", str(face), "--mask", "centre", "--preset", "yeh2017", "--weights", str(weights), "--iterations", "1",
+              "--candidates", "2", "--out", str(out), "--figure", str(figure)])
+    assert Image.open(out).size == (64, 64) and figure.is_file()
+
+
+def test_cli_evaluate_refuses_an_output_folder_it_cannot_make(faces: np.ndarray, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Image.fromarray(faces[0]).save(tmp_path / "0.png")
+    with pytest.raises(SystemExit):
+        cli.main(["evaluate", "--data", str(tmp_path), "--methods", "telea", "--out", "/proc/semantic-inpaint-results"])
+    err = capsys.readouterr().err
+    assert "cannot make the output folder /proc/semantic-inpaint-results" in err and "Traceback" not in err, err
