@@ -193,7 +193,7 @@ def _complete_photo(args: argparse.Namespace, device: str | None, models: object
     result = complete_photo(
         args.input,
         mask,
-        args.preset,
+        args.preset or "thesis",
         box=args.box,
         models=models,
         device=device,
@@ -251,7 +251,7 @@ def _complete(args: argparse.Namespace) -> None:
     result = complete(
         image,
         mask,
-        args.preset,
+        args.preset or "thesis",
         models=models,
         device=device,
         progress=False if args.no_progress else None,
@@ -289,10 +289,11 @@ def _demo(args: argparse.Namespace) -> None:
         raise WeightsError(f"the demo needs pretrained weights and none could be loaded: {e}") from None
     image, which = _example_face()
     overrides = _overrides(args, SEARCH_OPTIONS)
-    config = PRESETS[args.preset].with_overrides(**overrides)
-    print(f"completing the centre of {which}: preset {args.preset}, {config.iterations} iterations, K = {config.candidates}")
+    preset = args.preset or "thesis"
+    config = PRESETS[preset].with_overrides(**overrides)
+    print(f"completing the centre of {which}: preset {preset}, {config.iterations} iterations, K = {config.candidates}")
     start = time.perf_counter()
-    result = complete(image, "centre", args.preset, models=models, device=device, **overrides)
+    result = complete(image, "centre", preset, models=models, device=device, **overrides)
     seconds = time.perf_counter() - start
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -308,6 +309,8 @@ def _evaluate(args: argparse.Namespace) -> None:
     from semantic_inpaint.data import load_images
     from semantic_inpaint.evaluate import check_methods, evaluate
 
+    if args.preset is not None:
+        raise InpaintInputError(f"evaluate runs the presets named in --methods (e.g. --methods {args.preset},tv), not --preset {args.preset}")
     device = distributed.init(_device(args))  # under torchrun: join the group; on CUDA, one GPU per rank
     team = distributed.world()
     # Names checked before anything is loaded; --nn-data stands in for the library it names.
@@ -375,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Options shared by `complete` and `demo`; unset search options keep the preset's values.
     search = argparse.ArgumentParser(add_help=False)
-    search.add_argument("--preset", choices=sorted(PRESETS), default="thesis", help="thesis: context + prior + dlib landmark loss; yeh2017: context + prior; structure: context + prior + soft landmark loss; adapt: yeh2017 + a colour transform per candidate; fast: yeh2017 from the encoder's guess, K = 16, 100 steps (default: thesis)")
+    search.add_argument("--preset", choices=sorted(PRESETS), default=None, help="thesis: context + prior + dlib landmark loss; yeh2017: context + prior; structure: context + prior + soft landmark loss; adapt: yeh2017 + a colour transform per candidate; fast: yeh2017 from the encoder's guess, K = 16, 100 steps (default: thesis)")
     search.add_argument("--iterations", type=int, default=None, help="Adam steps on z (preset default: 1000)")
     search.add_argument("--candidates", type=int, default=None, help="K latent vectors searched (preset default: 64)")
     search.add_argument(

@@ -300,3 +300,10 @@ def test_cli_evaluate_refuses_an_output_folder_it_cannot_make(faces: np.ndarray,
         cli.main(["evaluate", "--data", str(tmp_path), "--methods", "telea", "--out", "/proc/semantic-inpaint-results"])
     err = capsys.readouterr().err
     assert "cannot make the output folder /proc/semantic-inpaint-results" in err and "Traceback" not in err, err
+
+
+def test_cli_evaluate_refuses_preset_which_it_would_ignore(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["evaluate", "--preset", "structure", "--methods", "tv", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert "runs the presets named in --methods (e.g. --methods structure,tv)" in err and not (tmp_path / "out").exists(), err
