@@ -8,6 +8,7 @@ Masks: 1 = known pixel, 0 = missing.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,11 +24,24 @@ MASK_CONVENTION = "masks use 1 = known pixel, 0 = missing (hole)"
 RESIZE_HINT = "use semantic_inpaint.load_image(path), which centre-crops and resizes to 64x64"
 
 
+SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+
+
+def rgb(image: Image.Image) -> Image.Image:
+    """`image` in 8-bit RGB. PIL's own convert("RGB") clips 16-bit greyscale (mode I;16, as
+    medical and scientific PNGs are) at 255, which turns a whole picture white; here 0..65535
+    is scaled to 0..255 first."""
+    if image.mode in SIXTEEN_BIT:
+        levels = np.asarray(image, dtype=np.float64)
+        image = Image.fromarray(np.clip(np.rint(levels / 257), 0, 255).astype(np.uint8))
+    return image.convert("RGB")
+
+
 def load_image(path: str | os.PathLike | Image.Image, size: int = SIZE) -> Image.Image:
     """An RGB face picture centre-cropped to a square and resized to `size` (bicubic)."""
     try:
         img = path if isinstance(path, Image.Image) else Image.open(path)
-        img = img.convert("RGB")
+        img = rgb(img)
     except (OSError, ValueError) as e:
         raise InpaintInputError(f"cannot read image {path}: {e}") from None
     w, h = img.size
@@ -65,7 +79,7 @@ def _from_tensor(t: Tensor) -> Tensor:
 def as_images(image: object) -> Tensor:
     """Any accepted image form -> float32 (N, 3, 64, 64) in [0, 1] on the CPU, validated."""
     if isinstance(image, Image.Image):
-        x = _from_array(np.asarray(image.convert("RGB")))
+        x = _from_array(np.asarray(rgb(image)))
     elif isinstance(image, np.ndarray):
         x = _from_array(image)
     elif isinstance(image, Tensor):
@@ -89,6 +103,8 @@ def as_images(image: object) -> Tensor:
         raise InpaintInputError(f"image values go down to {lo:.3g}: float images must be in [0, 1] (from [-1, 1], use (x + 1) / 2)")
     if hi > 1:
         raise InpaintInputError(f"image values go up to {hi:.3g}: float images must be in [0, 1] (from 0..255, divide by 255)")
+    if 0 < hi <= 1 / 255:
+        warnings.warn(f"image values are all at most {hi:.3g} (1/255 = 0.0039): divided by 255 twice? Float images are in [0, 1]", stacklevel=2)
     return x
 
 

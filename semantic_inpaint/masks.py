@@ -8,6 +8,7 @@ mask images the other way round (white = hole): `from_image` takes `hole="white"
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 import torch
@@ -56,14 +57,24 @@ def from_image(image: str | os.PathLike | Image.Image | np.ndarray, hole: str = 
             image = Image.open(image)
         except (OSError, ValueError) as e:
             raise InpaintInputError(f"cannot read mask image {image}: {e}") from None
-    arr = np.asarray(image.convert("L") if isinstance(image, Image.Image) else image)
+    from semantic_inpaint.io import rgb  # io imports this module
+
+    arr = np.asarray(rgb(image).convert("L") if isinstance(image, Image.Image) else image)
     if arr.ndim == 3:
         arr = arr.mean(-1)
     if arr.ndim != 2:
         raise InpaintInputError(f"a mask image must be 2-D (H, W) or (H, W, C), got shape {arr.shape}")
     scale = 255 if arr.dtype == np.uint8 or arr.max() > 1 else 1
     white = torch.from_numpy(np.asarray(arr, np.float64) / scale >= 0.5)
-    return (white if hole == "black" else ~white).float()
+    mask = (white if hole == "black" else ~white).float()
+    if mask.mean() < 0.5:
+        other = "white" if hole == "black" else "black"
+        warnings.warn(
+            f"{100 * (1 - mask.mean()):.0f} % of this mask is hole ({hole} = missing): if the picture marks the hole in {other}, "
+            f"read it with hole={other!r} (command line: {'--hole-white' if other == 'white' else 'without --hole-white'})",
+            stacklevel=2,
+        )
+    return mask
 
 
 NAMED = {"centre": centre, "center": centre, "left": left, "right": right, "random": random}

@@ -18,7 +18,10 @@ from semantic_inpaint import cli, complete
 from semantic_inpaint.config import YEH2017
 from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.complete import MIB_PER_CANDIDATE
+from semantic_inpaint.data import load_images
 from semantic_inpaint.evaluate import evaluate
+from semantic_inpaint.io import as_images, load_image
+from semantic_inpaint.masks import from_image
 
 # What a search would run with, should a check ever let one through: never a long one.
 SAFE = dict(iterations=3, candidates=2, progress=False)
@@ -307,3 +310,25 @@ def test_cli_evaluate_refuses_preset_which_it_would_ignore(tmp_path: Path, capsy
         cli.main(["evaluate", "--preset", "structure", "--methods", "tv", "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert "runs the presets named in --methods (e.g. --methods structure,tv)" in err and not (tmp_path / "out").exists(), err
+
+
+def test_a_16_bit_picture_is_scaled_not_clipped_white(faces: np.ndarray, tmp_path: Path) -> None:
+    grey = faces[0].mean(-1).round().astype(np.uint16) * 257  # 0..65535, as a 16-bit PNG holds it
+    Image.fromarray(grey).save(tmp_path / "face16.png")
+    assert Image.open(tmp_path / "face16.png").mode.startswith("I")
+    loaded = np.asarray(load_image(tmp_path / "face16.png"))
+    assert np.array_equal(loaded[..., 0], (grey // 257).astype(np.uint8))  # the grey levels, not all 255
+    assert np.array_equal(np.asarray(load_images(str(tmp_path), n=1)[0])[..., 1], loaded[..., 1])
+
+
+def test_images_divided_by_255_twice_are_warned_about(faces: np.ndarray) -> None:
+    with pytest.warns(UserWarning, match="divided by 255 twice"):
+        as_images(faces[0] / 255.0 / 255.0)
+
+
+def test_a_mask_picture_that_is_mostly_hole_suggests_the_other_colour(tmp_path: Path) -> None:
+    picture = np.zeros((64, 64), np.uint8)
+    picture[16:48, 16:48] = 255  # a white hole on black: this library reads black as the hole
+    with pytest.warns(UserWarning, match="75 % of this mask is hole.*hole='white'.*--hole-white"):
+        from_image(Image.fromarray(picture))
+    assert from_image(Image.fromarray(picture), hole="white").mean() == 0.75  # read the other way: no warning

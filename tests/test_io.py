@@ -168,7 +168,8 @@ def _white_square_on_black() -> Image.Image:
 
 def test_from_image_polarity() -> None:
     img = _white_square_on_black()
-    black_hole = masks.from_image(img, hole="black")  # white = known: only the square is known
+    with pytest.warns(UserWarning, match="75 % of this mask is hole"):  # a white hole read as known
+        black_hole = masks.from_image(img, hole="black")  # white = known: only the square is known
     white_hole = masks.from_image(img, hole="white")  # white = hole: the square is missing
     assert torch.equal(white_hole, masks.centre())
     assert torch.equal(black_hole, 1 - masks.centre())
@@ -187,7 +188,8 @@ def test_from_image_reads_rgb_files_and_rejects_bad_hole(tmp_path: Path) -> None
 
 
 def test_pil_mask_is_white_known() -> None:
-    m = as_masks(_white_square_on_black(), 1)
+    with pytest.warns(UserWarning, match="hole='white'"):
+        m = as_masks(_white_square_on_black(), 1)
     assert torch.equal(m[0, 0], 1 - masks.centre())
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from semantic_inpaint.errors import InpaintInputError
+from semantic_inpaint.io import rgb
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
@@ -92,7 +93,7 @@ def _open_rgb(path: Path) -> Image.Image:
     try:
         with Image.open(path) as image:
             # exif_transpose: phone photos store rotation as a tag; the face must be upright.
-            return ImageOps.exif_transpose(image).convert("RGB")
+            return rgb(ImageOps.exif_transpose(image))
     except (UnidentifiedImageError, OSError) as err:
         # Truncated or corrupt files fail while decoding (OSError), not only on open.
         raise InpaintInputError(

@@ -23,6 +23,7 @@ from semantic_inpaint.complete import Completion, complete
 from semantic_inpaint.config import SearchConfig
 from semantic_inpaint.data.folder import _open_rgb
 from semantic_inpaint.errors import InpaintInputError
+from semantic_inpaint.io import rgb
 from semantic_inpaint.models.dcgan import Discriminator, Generator
 from semantic_inpaint.models.weights import Pretrained
 from semantic_inpaint.photo.align import Box, detect, mask_to_frame, prefill, similarity, to_frame
@@ -86,7 +87,7 @@ def read_photo(photo: object) -> np.ndarray:
     if isinstance(photo, (str, os.PathLike)):
         return np.asarray(_open_rgb(Path(photo)))
     if isinstance(photo, Image.Image):
-        return np.asarray(photo.convert("RGB"))
+        return np.asarray(rgb(photo))
     if isinstance(photo, np.ndarray) and photo.dtype == np.uint8:
         a = photo[..., None] if photo.ndim == 2 else photo
         if a.ndim == 3 and a.shape[-1] in (1, 3, 4):
