@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from semantic_inpaint import masks
 from semantic_inpaint.config import THESIS, YEH2017
 from semantic_inpaint.losses.context import context_loss, importance_weights
 from semantic_inpaint.losses.landmarks import LandmarkDetector
@@ -272,3 +273,42 @@ def test_colour_adaptation_is_searched_clamped_and_rendered(tiny_models, faces, 
     plain = run(tiny_models, faces, device, YEH2017.with_overrides(iterations=20, candidates=3, lr=0.2), n=2)
     assert plain.colour.shape == (2, 3, 0)
     assert torch.equal(plain.z[:, :, :0], r.z[:, :, :0]) and not torch.equal(plain.z, r.z)
+
+
+def _reference_search(g, d, image, mask, steps: int, k: int, seed: int):
+    """The search written out plainly, independently of search.py: eq. 15's weights by explicit
+    windows, eq. 16 and eq. 19 by hand, torch's Adam, the clamp after every step."""
+    known = mask[0, 0].numpy()
+    weights = np.zeros_like(known)
+    for i in range(64):
+        for j in range(64):
+            if known[i, j]:
+                window = known[max(0, i - 3) : i + 4, max(0, j - 3) : j + 4]
+                weights[i, j] = (1 - window).mean()
+    weights = torch.from_numpy(weights)
+    z = (torch.rand(k, 100, generator=torch.Generator().manual_seed(seed)) * 2 - 1).requires_grad_(True)
+    opt = torch.optim.Adam([z], lr=0.01, betas=(0.9, 0.999))
+    contexts = []
+    for _ in range(steps):
+        x = g(z)
+        context = (weights * (x - image).abs()).sum(dim=(1, 2, 3))
+        prior = 0.003 * torch.log1p(-torch.sigmoid(d(x).reshape(-1)))
+        contexts.append(context.detach())
+        opt.zero_grad()
+        (context + prior).sum().backward()
+        opt.step()
+        with torch.no_grad():
+            z.clamp_(-1, 1)
+    return z.detach(), torch.stack(contexts)
+
+
+def test_the_search_follows_the_plainly_written_one_step_by_step(tiny_models, faces):
+    g, d = tiny_models
+    image = torch.from_numpy(faces[:1]).permute(0, 3, 1, 2).float() / 127.5 - 1
+    mask = masks.centre()[None, None]
+    z_ref, contexts = _reference_search(g, d, image, mask, steps=40, k=4, seed=5)
+    assert (z_ref.abs() == 1).any()  # the clamp acted along the way: the comparison can see it
+    result = search(g, d, image, mask, YEH2017.with_overrides(iterations=40, candidates=4, seed=5), progress=False)
+    # batch norm folded into the convolutions (search.py) changes the last bits only
+    assert torch.allclose(result.history.context[:, 0], contexts, rtol=1e-4, atol=1e-3)
+    assert torch.allclose(result.z[0], z_ref, atol=1e-4)
