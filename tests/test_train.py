@@ -82,3 +82,18 @@ def test_a_resumed_run_is_the_run_that_was_not_interrupted(tmp_path):
     assert logs[0] == logs[1] and logs[0].count("\n") == 5
     with pytest.raises(ValueError, match=r"other training settings \(lr_d\)"):
         _train_tiny(tmp_path / "resumed", 5, lr_d=1e-3)
+
+
+def test_damage_changes_every_face_one_of_five_ways_inside_the_range():
+    from semantic_inpaint.train.dcgan import damage
+
+    real = torch.rand(60, 3, 64, 64, generator=torch.Generator().manual_seed(0)) * 1.6 - 0.8
+    out = damage(real, torch.Generator().manual_seed(1))
+    assert out.shape == real.shape and out.min() >= -1 and out.max() <= 1
+    changed = (out != real).flatten(1).float().mean(1)
+    assert (changed > 0).all()  # every face is damaged
+    grey = (out == 0).all(dim=1).flatten(1).float().mean(1)  # pixels set to grey in all channels
+    assert (grey >= 0.5 - 1e-6).sum() >= 5  # half-face greys among them
+    assert ((grey > 0) & (grey < 0.5)).sum() >= 10  # grey holes and dropped pixels
+    assert ((grey == 0) & (changed > 0.9)).sum() >= 5  # noise everywhere, no grey
+    assert torch.equal(damage(real, torch.Generator().manual_seed(1)), out)  # the generator fixes it
