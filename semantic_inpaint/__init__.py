@@ -10,21 +10,24 @@
 
 from semantic_inpaint import masks
 from semantic_inpaint.complete import Completion, complete
-from semantic_inpaint.config import ADAPT, PRESETS, STRUCTURE, THESIS, YEH2017, LossConfig, SearchConfig
+from semantic_inpaint.config import ADAPT, FAST, PRESETS, STRUCTURE, THESIS, YEH2017, LossConfig, SearchConfig
 from semantic_inpaint.errors import InpaintInputError, LandmarkError, WeightsError
 from semantic_inpaint.io import load_image
+from semantic_inpaint.losses.landmarks import LandmarkDetector
 from semantic_inpaint.models.weights import load_pretrained
 from semantic_inpaint.photo import PhotoCompletion, complete_photo
 
 __version__ = "0.1.0"
 __all__ = [
     "ADAPT",
+    "FAST",
     "PRESETS",
     "STRUCTURE",
     "THESIS",
     "YEH2017",
     "Completion",
     "InpaintInputError",
+    "LandmarkDetector",
     "LandmarkError",
     "LossConfig",
     "PhotoCompletion",

@@ -1,4 +1,5 @@
-"""Command-line front end: `semantic-inpaint {complete,demo,evaluate,card,train}`. It only calls public functions."""
+"""Command-line front end: `semantic-inpaint {complete,demo,evaluate,card,train,train-landmarks,train-encoder}`.
+It only calls public functions."""
 
 from __future__ import annotations
 
@@ -372,8 +373,16 @@ def _card(args: argparse.Namespace) -> None:
     print(json.dumps(report, indent=2))
 
 
+def _command(sub: argparse._SubParsersAction, name: str, text: str, **kwargs: object) -> argparse.ArgumentParser:
+    """A subcommand whose one line in the list is also the description atop its --help."""
+    return sub.add_parser(name, help=text, description=text, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="semantic-inpaint", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="semantic-inpaint",
+        description="Face inpainting by latent-space search in a pretrained 64x64 DCGAN (masks: 1 = known, 0 = missing).",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     # Options shared by `complete` and `demo`; unset search options keep the preset's values.
@@ -437,10 +446,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="semantic-inpaint-demo", metavar="DIR", help="folder for input.png, completed.png, figure.png")
     demo.set_defaults(func=_demo)
 
-    e = sub.add_parser("evaluate", parents=[search], help="the tables harness: methods x masks, per-image CSV and markdown tables")
+    e = _command(sub, "evaluate", "the tables harness: methods x masks, per-image CSV and markdown tables", parents=[search])
     e.add_argument("--data", type=_data, default="synthetic-holdout", help="'celeba-mini:test' (100 real faces, installed from PyPI), 'synthetic-holdout', 'celeba-test:DIR' or a folder of aligned faces")
     e.add_argument("--n", type=_positive, default=500, help="number of faces (the first n)")
-    e.add_argument("--masks", default="centre,left,right,random")
+    e.add_argument("--masks", default="centre,left,right,random", help="comma-separated mask names: centre, left, right, random (80 %% missing, seeded by the image index), eyes, lower-face, mouth, nose, freeform (default: the thesis's four)")
     e.add_argument(
         "--methods",
         default="yeh2017,thesis",
@@ -451,11 +460,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--nn-n", type=_positive, default=2000, help="how many --nn-data faces (the first n)")
     e.add_argument("--out", required=True, metavar="DIR", help="per_image.csv (resumed from), results.md, images/ and figure_{mask}.png")
     e.add_argument("--batch-size", type=_positive, default=None, help="images searched together (default: 1 on CPU; on CUDA what half the free memory holds, up to 64)")
-    e.add_argument("--seed", type=int, default=None)
+    e.add_argument("--seed", type=int, default=None, help="seed of the GAN methods' initial z (default: 0)")
     e.add_argument("--cache", default="data", help="folder for the rendered synthetic set")
     e.set_defaults(func=_evaluate)
 
-    k = sub.add_parser("card", parents=[search], help="model-card assets: training curve, samples, D on held-out faces, projection PSNR")
+    k = _command(sub, "card", "model-card assets: training curve, samples, D on held-out faces, projection PSNR", parents=[search])
     k.add_argument("--run", default=None, help="the training run folder (its log.csv); without it, training_curve.png is left as it is")
     k.add_argument("--out", required=True, help="where to write training_curve.png, samples.png, prior.json")
     k.add_argument("--data", default="synthetic-holdout", help="the held-out faces: 'synthetic-holdout' or 'celeba-mini:test' (default: synthetic-holdout)")
@@ -466,15 +475,15 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--cache", default="data")
     k.set_defaults(func=_card)
 
-    t = sub.add_parser("train", help="train the 64x64 DCGAN (resumes from OUT/checkpoint.pt)")
+    t = _command(sub, "train", "train the 64x64 DCGAN (resumes from OUT/checkpoint.pt)")
     t.add_argument("--data", default="synthetic", help="'synthetic' (teacher-rendered faces), 'celeba-mini:fit' (849 real faces), 'celeba:DIR' or a folder of face images")
     t.add_argument("--n", type=int, default=16384, help="images to use (synthetic: how many to render)")
     t.add_argument("--cache", default="data", help="folder for the rendered synthetic set")
     t.add_argument("--out", required=True, help="run folder: checkpoint, log.csv, samples/")
-    t.add_argument("--steps", type=int, default=20_000)
-    t.add_argument("--batch-size", type=int, default=64)
-    t.add_argument("--lr-g", type=float, default=2e-4)
-    t.add_argument("--lr-d", type=float, default=2e-4)
+    t.add_argument("--steps", type=int, default=20_000, help="training steps in all; a resumed run may be given more (default: 20000)")
+    t.add_argument("--batch-size", type=int, default=64, help="faces a step, across all processes under torchrun (default: 64)")
+    t.add_argument("--lr-g", type=float, default=2e-4, help="G's Adam step size (default: 2e-4)")
+    t.add_argument("--lr-d", type=float, default=2e-4, help="D's Adam step size (default: 2e-4)")
     t.add_argument("--d-only-steps", type=int, default=0, help="train D alone first (after a warm start)")
     t.add_argument("--damaged-negatives", type=float, default=0.0, help="damaged real faces per real face shown to D as fake")
     t.add_argument("--augment", default="", metavar="POLICY", help="DiffAugment on D's inputs: 'color,translation', or a subset (default: none)")
@@ -485,17 +494,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="none|teacher|WEIGHTS",
         help="start G from the teacher, or G and D from a weight set (a name such as 'synthetic', or a folder) (default: none)",
     )
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=int, default=0, help="data order, z, augmentations and damage (default: 0)")
     t.add_argument("--sample-every", type=int, default=250)
     t.add_argument("--device", default=None)
     t.add_argument("--export", default=None, help="write G and D as safetensors + manifest into this folder")
     t.set_defaults(func=_train)
 
-    lm = sub.add_parser("train-landmarks", help="distil dlib's 68-point predictor into the soft landmark loss's net")
+    lm = _command(sub, "train-landmarks", "distil dlib's 68-point predictor into the soft landmark loss's net")
     lm.add_argument("--samples", type=int, default=32768, help="generator samples labelled by dlib")
     lm.add_argument("--faces", type=int, default=8192, help="synthetic training faces labelled by dlib, beside the samples")
-    lm.add_argument("--epochs", type=int, default=10)
-    lm.add_argument("--seed", type=int, default=0)
+    lm.add_argument("--epochs", type=int, default=10, help="passes over the labelled faces (default: 10)")
+    lm.add_argument("--seed", type=int, default=0, help="(default: 0)")
     lm.add_argument("--workers", type=int, default=2, help="dlib processes for labelling")
     lm.add_argument("--weights", default=None, metavar="DIR", help="the generator to sample (default: the shipped one)")
     lm.add_argument("--device", choices=["cpu", "cuda"], default=None)
@@ -504,15 +513,15 @@ def build_parser() -> argparse.ArgumentParser:
     lm.add_argument("--export", default=None, metavar="DIR", help="add the net to this pretrained folder's manifest, with its card pictures")
     lm.set_defaults(func=_train_landmarks)
 
-    en = sub.add_parser("train-encoder", help="train the encoder of the learned start (init='encoder', the 'fast' preset) for a weight set's generator")
+    en = _command(sub, "train-encoder", "train the encoder of the learned start (init='encoder', the 'fast' preset) for a weight set's generator")
     en.add_argument("--weights", default=None, metavar="WEIGHTS", help="the weight set whose generator it serves (default: celeba)")
     en.add_argument("--real", default=None, metavar="DATA", help="real faces to learn from beside G's samples, e.g. 'celeba-mini:fit' (default: samples only)")
     en.add_argument("--out", required=True, help="run folder: checkpoint.pt, log.csv (resumed from)")
-    en.add_argument("--steps", type=int, default=3000)
-    en.add_argument("--batch-size", type=int, default=64)
-    en.add_argument("--lr", type=float, default=2e-4)
+    en.add_argument("--steps", type=int, default=3000, help="(default: 3000; a resumed run may be given more)")
+    en.add_argument("--batch-size", type=int, default=64, help="(default: 64)")
+    en.add_argument("--lr", type=float, default=2e-4, help="Adam's step size (default: 2e-4)")
     en.add_argument("--real-fraction", type=float, default=0.5, help="share of each batch from --real")
-    en.add_argument("--seed", type=int, default=0)
+    en.add_argument("--seed", type=int, default=0, help="z, faces and holes drawn (default: 0)")
     en.add_argument("--cache", default="data")
     en.add_argument("--device", default=None)
     en.add_argument("--export", default=None, metavar="DIR", help="add the encoder to this weight set's folder (manifest, sha256, the generator's fingerprint)")
