@@ -256,6 +256,7 @@ def _complete(args: argparse.Namespace) -> None:
         models=models,
         device=device,
         progress=False if args.no_progress else None,
+        mask_seed=args.mask_seed,
         **_overrides(args, (*SEARCH_OPTIONS, "seed", "blend")),
     )
     result.image().save(args.out)
@@ -432,6 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--hole-white", action="store_true", help="the mask picture marks the missing pixels in white")
     c.add_argument("--out", required=True, metavar="OUT.png", help="where to write the completed image (the photo's size, or 64x64)")
     c.add_argument("--seed", type=int, default=None, help="seed of the initial z (default: 0)")
+    c.add_argument("--mask-seed", type=int, default=0, help="seed of a random or freeform --mask, apart from --seed (default: 0)")
     c.add_argument("--blend", choices=["overlay", "poisson"], default=None, help="how the fill meets the known pixels (default: overlay)")
     c.add_argument("--figure", default=None, metavar="FIG.png", help="also write a figure: input, mask, candidates, result, losses")
     c.add_argument("--no-progress", action="store_true", help="no progress bar")

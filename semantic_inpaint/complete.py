@@ -184,6 +184,7 @@ def complete(
     landmark_model: str | os.PathLike | LandmarkDetector | LandmarkNet | None = None,
     progress: bool | None = None,
     encoder: Encoder | None = None,
+    mask_seed: int = 0,
     **overrides: object,
 ) -> Completion:
     """Inpaint face(s) by searching the DCGAN's latent space (eqs. 14-20 of the thesis).
@@ -215,13 +216,15 @@ def complete(
         installed one; `LandmarkDetector(workers=2)` runs dlib in 2 processes); for 'soft', a
         LandmarkNet (default: the shipped one, frozen in place).
     progress: show a progress bar (default: only in interactive runs).
+    mask_seed: the seed of a 'random' or 'freeform' mask given by name, apart from the search's
+        `seed`, so that another z seed searches the same hole.
     encoder: for init='encoder', the encoder trained for this generator (default: the shipped
         one whose recorded generator fingerprint matches, see models.weights.load_encoder).
     """
     config = get_preset(preset).with_overrides(**overrides)
     device = resolve_device(device)
     x = as_images(image)
-    m = as_masks(mask, len(x), seed=config.seed)
+    m = as_masks(mask, len(x), seed=mask_seed)
     g, d = _networks(models, device)
     _check_memory(len(x), config.candidates, device)
     # Frozen: batch norm on running statistics, and no weight gradients, which would double

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from semantic_inpaint import Completion, complete
+from semantic_inpaint import Completion, complete, masks
 from semantic_inpaint.search import LossTerms
 
 FAST = dict(iterations=4, candidates=3)
@@ -49,10 +49,12 @@ def test_poisson_blend_keeps_known_pixels(tiny_models, faces):
     assert not torch.equal(r.images, plain.images)  # blending changed the hole
 
 
-def test_random_mask_is_seeded(tiny_models, faces):
+def test_random_mask_has_its_own_seed(tiny_models, faces):
     a = complete(faces[0], "random", models=tiny_models, preset="yeh2017", seed=1, **FAST)
     b = complete(faces[0], "random", models=tiny_models, preset="yeh2017", seed=2, **FAST)
-    assert not torch.equal(a.masks, b.masks)
+    assert torch.equal(a.masks, b.masks) and not torch.equal(a.z, b.z)  # another z seed, the same hole
+    c = complete(faces[0], "random", models=tiny_models, preset="yeh2017", seed=1, mask_seed=5, **FAST)
+    assert not torch.equal(a.masks, c.masks) and torch.equal(c.masks[0, 0], masks.random(seed=5))
     assert abs(1 - a.masks.mean().item() - 0.8) < 0.03
 
 
