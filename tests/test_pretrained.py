@@ -108,16 +108,18 @@ def test_celeba_set_beats_tv_on_unseen_real_faces():
 
 @torch.no_grad()
 def test_the_celeba_encoder_belongs_to_its_generator_and_guesses_better_than_noise():
-    """The shipped encoder loads for the celeba generator only, and its guess for 4 unseen faces
-    with a centre hole is closer to each face than G at a uniform z is (the learned start)."""
+    """Each shipped encoder loads for its own generator only, and the celeba one's guess for 4
+    unseen faces with a centre hole is closer to each face than G at a uniform z is."""
     from semantic_inpaint.errors import WeightsError
     from semantic_inpaint.models.dcgan import sample_z
     from semantic_inpaint.models.weights import load_encoder
 
     models = load_pretrained("celeba", device="cpu")
     encoder = load_encoder(models.generator, device="cpu")
-    with pytest.raises(WeightsError, match="no encoder for this generator"):
-        load_encoder(load_pretrained("synthetic", device="cpu").generator, device="cpu")
+    synthetic = load_pretrained("synthetic", device="cpu").generator
+    assert load_encoder(synthetic, device="cpu").width == encoder.width  # found in its own set
+    with pytest.raises(WeightsError, match="trained for another generator"):
+        load_encoder(synthetic, "celeba", device="cpu")
     faces = load_images("celeba-mini:test", n=4)
     x = torch.from_numpy(faces).permute(0, 3, 1, 2).float().div(127.5).sub(1)
     m = masks.centre()[None, None].expand(4, 1, 64, 64)
