@@ -23,7 +23,7 @@ from __future__ import annotations
 import csv
 import math
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 from semantic_inpaint import distributed
 from semantic_inpaint.models.dcgan import Discriminator, Generator, sample_z
 from semantic_inpaint.models.weights import write_manifest
+from semantic_inpaint.train import checkpoint
 from semantic_inpaint.train.augment import diff_augment, parse_policy
 from semantic_inpaint.train.parallel import rows_of, share, sync_batch_norm
 from semantic_inpaint.viz import image_grid, to_uint8
@@ -56,15 +57,6 @@ class TrainConfig:
     seed: int = 0
     sample_every: int = 250
     checkpoint_every: int = 250
-
-
-# What a resumed run may change: how long it runs and how often it saves, not what it computes.
-LENGTH_FIELDS = ("steps", "sample_every", "checkpoint_every")
-
-
-def _recipe(config: TrainConfig) -> dict:
-    """`config` as the checkpoint stores it (tensors, numbers, lists: loadable with weights_only)."""
-    return asdict(config) | {"betas": list(config.betas)}
 
 
 def teacher_warm_start(teacher: Generator) -> dict[str, torch.Tensor]:
@@ -155,9 +147,7 @@ def train(
     if ckpt.is_file():
         # weights_only: tensors, numbers and dicts only, no pickled code.
         state = torch.load(ckpt, map_location=device, weights_only=True)
-        differ = sorted(k for k, v in _recipe(config).items() if k not in LENGTH_FIELDS and state["config"].get(k) != v)
-        if differ:
-            raise ValueError(f"{ckpt} was written with other training settings ({', '.join(differ)}); use a fresh out_dir or the same settings")
+        checkpoint.check_resume(state["config"], config, ckpt)
         g.load_state_dict(state["g"]), d.load_state_dict(state["d"])
         opt_g.load_state_dict(state["opt_g"]), opt_d.load_state_dict(state["opt_d"])
         data_gen.set_state(state["data_rng"])
@@ -260,11 +250,9 @@ def _save_checkpoint(path: Path, step: int, g, d, opt_g, opt_d, data_gen: torch.
         "opt_d": opt_d.state_dict(),
         "data_rng": data_gen.get_state(),
         "torch_rng": torch.get_rng_state(),
-        "config": _recipe(config),
+        "config": checkpoint.recipe(config),
     }
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)  # atomic: an interrupted save never leaves a broken checkpoint
+    checkpoint.save(state, path)
 
 
 def export(g: Generator, d: Discriminator, folder: str | os.PathLike, **info: object) -> dict:

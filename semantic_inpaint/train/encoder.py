@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from semantic_inpaint import masks as mask_lib
 from semantic_inpaint.models.dcgan import Generator, freeze, sample_z
 from semantic_inpaint.models.encoder import Encoder
+from semantic_inpaint.train import checkpoint
 from semantic_inpaint.viz import image_grid, to_uint8
 
 # The mask families E learns to read, drawn with equal chance: every named mask of the library
@@ -88,8 +89,7 @@ def train_encoder(
     step, ckpt = 0, out / "checkpoint.pt"
     if ckpt.is_file():
         state = torch.load(ckpt, map_location=device, weights_only=True)  # tensors and numbers only
-        if state["config"] != {**asdict(config), "steps": state["config"]["steps"], "checkpoint_every": state["config"]["checkpoint_every"]}:
-            raise ValueError(f"{ckpt} was written with other settings; use a fresh out_dir or the same settings")
+        checkpoint.check_resume(state["config"], config, ckpt)
         enc.load_state_dict(state["encoder"]), opt.load_state_dict(state["opt"])
         gen.set_state(state["rng"])
         step = int(state["step"])
@@ -122,9 +122,8 @@ def train_encoder(
             bar.set_postfix(loss=f"{loss.item():.4f}")
             if step % config.checkpoint_every == 0 or step == config.steps:
                 log_file.flush()
-                state = {"step": step, "encoder": enc.state_dict(), "opt": opt.state_dict(), "rng": gen.get_state(), "config": asdict(config)}
-                torch.save(state, out / "checkpoint.tmp")
-                (out / "checkpoint.tmp").replace(ckpt)  # atomic: a kill never leaves a torn checkpoint
+                state = {"step": step, "encoder": enc.state_dict(), "opt": opt.state_dict(), "rng": gen.get_state(), "config": checkpoint.recipe(config)}
+                checkpoint.save(state, ckpt)
         bar.close()
     return enc.eval()
 
