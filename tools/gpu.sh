@@ -1,6 +1,6 @@
 #!/bin/bash
 # The checks and tables that need a CUDA GPU, on any CUDA machine with the package installed
-# (`make install`, with a CUDA build of torch in .venv first; see README). From the repo root:
+# (`make install TORCH=cuda`; see README). From the repo root:
 #
 #     bash tools/gpu.sh STEP [STEP ...]        # results and logs under $RESULTS (default gpu-results/)
 #
