@@ -103,8 +103,8 @@ def world() -> World:
 def finish() -> None:
     """Leave the process group, if `init` joined one, once every rank has got here, so that
     no rank tears the group down while another still works in it. (Without the barrier a
-    worker rank was seen once to abort at the end, "terminate called without an active
-    exception", on a loaded 2-core machine; not reproduced in 7 runs since.)"""
+    worker rank once aborted at the end with "terminate called without an active exception",
+    on a 2-core CPU shared with other processes; 7 further runs did not show it.)"""
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
