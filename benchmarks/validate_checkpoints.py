@@ -22,9 +22,10 @@ import torch
 from semantic_inpaint import complete
 from semantic_inpaint.baselines import inpaint
 from semantic_inpaint.data import load_images
-from semantic_inpaint.evaluate import bootstrap_ci, project
+from semantic_inpaint.evaluate import bootstrap_ci
 from semantic_inpaint.metrics import psnr
 from semantic_inpaint.models import Discriminator, Generator, freeze, load_pretrained
+from semantic_inpaint.train.card import project
 
 
 def load_checkpoint(path: str) -> tuple[Generator, Discriminator]:

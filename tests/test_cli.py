@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -171,7 +173,7 @@ def test_card_projects_held_out_faces_without_a_training_run(weights: Path, tiny
     # does not change them (every face starts from the same K draws).
     pytest.importorskip("gan_face_generate")  # the teacher renders the held-out faces
     from semantic_inpaint.data import load_images
-    from semantic_inpaint.evaluate import project
+    from semantic_inpaint.train.card import project
 
     out, cache = tmp_path / "card", tmp_path / "cache"
     _run("card", "--out", out, "--holdout", "4", "--project", "2", "--batch-size", "1", "--iterations", "3", "--candidates", "2",
@@ -184,3 +186,64 @@ def test_card_projects_held_out_faces_without_a_training_run(weights: Path, tiny
     assert json.loads((out / "prior.json").read_text())["projection_settings"]["batch_size"] == 1  # the CPU's default, recorded
     together = project(load_images("synthetic-holdout", n=4, cache_dir=cache)[:2], tiny_models, batch_size=2, iterations=3, candidates=2)
     np.testing.assert_allclose(report["projection_psnr"]["student"], together.numpy(), atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("device", "cuda_devices", "match"),
+    [
+        ("cuda", 0, "--device cuda: no CUDA device is available here (available: cpu); pass one of those"),
+        ("cuda:3", 1, "--device cuda:3: this machine has 1 CUDA device(s), numbered from 0"),
+        ("tpu", 0, "--device tpu is not a device; available here: cpu"),
+    ],
+    ids=["no_cuda", "no_such_gpu", "not_a_device"],
+)
+def test_a_device_this_machine_lacks_is_named_with_the_fix(
+    device: str, cuda_devices: int, match: str, face: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The library's check (complete.resolve_device), said in the command line's terms, before
+    # any weights or faces load: complete and demo take cpu|cuda, train takes any torch device.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda_devices > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: cuda_devices)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    if device == "cuda":
+        err = _fails(capsys, "complete", face, "--mask", "centre", "--out", tmp_path / "o.png", "--device", device, "--weights", tmp_path / "none")
+        assert match in err
+        assert match in _fails(capsys, "demo", "--device", device, "--out", tmp_path / "demo")
+    err = _fails(capsys, "train", "--device", device, "--data", tmp_path / "none", "--out", tmp_path / "run")
+    assert match in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["complete", "f.png", "--mask", "centre", "--out", "o.png", "--box", "1,2,3"], "argument --box: '1,2,3' is not X0,Y0,X1,Y1 (four numbers)"),
+        (["complete", "f.png", "--mask", "centre", "--out", "o.png", "--box", "a,b,c,d"], "argument --box: 'a,b,c,d' is not X0,Y0,X1,Y1 in whole pixels"),
+        (["complete", "f.png", "--mask", "centre", "--out", "o.png", "--preset", "best"], "argument --preset: invalid choice: 'best'"),
+        (["complete", "f.png", "--mask", "centre", "--out", "o.png", "--device", "tpu"], "argument --device: invalid choice: 'tpu'"),
+        (["complete", "f.png", "--mask", "centre", "--out", "o.png", "--blend", "soft"], "argument --blend: invalid choice: 'soft'"),
+        (["complete", "f.png", "--mask", "centre", "--out", "o.png", "--precision", "fp16"], "argument --precision: invalid choice: 'fp16'"),
+        (["complete", "f.png", "--out", "o.png"], "the following arguments are required: --mask"),
+        (["demo", "--iterations", "many"], "argument --iterations: invalid int value: 'many'"),
+        (["card", "--out", "c", "--holdout", "x"], "argument --holdout: invalid int value: 'x'"),
+        (["train", "--out", "r", "--lr-g", "fast"], "argument --lr-g: invalid float value: 'fast'"),
+        (["train-landmarks", "--out", "r", "--device", "tpu"], "argument --device: invalid choice: 'tpu'"),
+        (["train-encoder", "--out", "r", "--steps", "1.5"], "argument --steps: invalid int value: '1.5'"),
+        (["inpaint"], "argument command: invalid choice: 'inpaint'"),
+    ],
+    ids=["box_three", "box_words", "preset", "device", "blend", "precision", "no_mask", "iterations", "holdout", "lr_g", "landmarks_device", "encoder_steps", "command"],
+)
+def test_parsers_refuse_bad_values(argv: list[str], match: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        _run(*argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: semantic-inpaint") and match in err and "Traceback" not in err, err
+
+
+def test_runs_as_a_module() -> None:
+    # `python -m semantic_inpaint.cli`, as torchrun starts it: the same parser as the console script.
+    done = subprocess.run([sys.executable, "-m", "semantic_inpaint.cli", "--help"], capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("usage: semantic-inpaint [-h]") and "{complete,demo,evaluate,card,train,train-landmarks,train-encoder}" in done.stdout
+    script = Path(sys.executable).with_name("semantic-inpaint")  # the console script, where the package is installed
+    if script.is_file():
+        assert done.stdout == subprocess.run([script, "--help"], capture_output=True, text=True, check=True).stdout

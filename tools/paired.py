@@ -17,7 +17,7 @@ import csv
 
 import numpy as np
 
-from semantic_inpaint.evaluate import bootstrap_ci
+from semantic_inpaint.evaluate import mean_and_interval
 
 
 def read(spec: str, mask: str) -> dict[int, tuple[float, float]]:
@@ -33,12 +33,9 @@ def read(spec: str, mask: str) -> dict[int, tuple[float, float]]:
 def compare(a: dict[int, tuple[float, float]], b: dict[int, tuple[float, float]]) -> str:
     faces = sorted(set(a) & set(b))
     diff = np.array([[a[i][0] - b[i][0], a[i][1] - b[i][1]] for i in faces])
-    (lo_p, hi_p), (lo_s, hi_s) = bootstrap_ci(diff[:, 0]), bootstrap_ci(diff[:, 1])
     wins = int((diff[:, 0] > 0).sum())
-    return (
-        f"{len(faces)} | {diff[:, 0].mean():+.2f} [{lo_p:+.2f}, {hi_p:+.2f}] | "
-        f"{diff[:, 1].mean():+.3f} [{lo_s:+.3f}, {hi_s:+.3f}] | {wins} / {len(faces)}"
-    )
+    # The intervals of results.md (evaluate's bootstrap_ci), paired here by face.
+    return f"{len(faces)} | {mean_and_interval(diff[:, 0], 2, signed=True)} | {mean_and_interval(diff[:, 1], 3, signed=True)} | {wins} / {len(faces)}"
 
 
 def main() -> None:
