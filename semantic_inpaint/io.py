@@ -2,7 +2,8 @@
 
 Public images are RGB in [0, 1] (PIL images, uint8 (H, W, 3) arrays, float arrays or tensors in
 [0, 1], one or a batch). Inside, the library works in [-1, 1], shape (N, 3, 64, 64).
-Masks: 1 = known pixel, 0 = missing.
+Masks: 1 = known pixel, 0 = missing. The checks themselves and the uint8 <-> float conversion
+are `validate`'s, shared with the rest of the library.
 """
 
 from __future__ import annotations
@@ -18,9 +19,20 @@ from torch import Tensor
 
 from semantic_inpaint import masks as mask_lib
 from semantic_inpaint.errors import InpaintInputError
+from semantic_inpaint.validate import (
+    MASK_CONVENTION,
+    check_binary,
+    check_float,
+    check_hole_and_known,
+    check_image_shape,
+    check_not_empty,
+    check_not_meta,
+    check_values,
+    to_float,
+    to_uint8,
+)
 
 SIZE = 64
-MASK_CONVENTION = "masks use 1 = known pixel, 0 = missing (hole)"
 RESIZE_HINT = "use semantic_inpaint.load_image(path), which centre-crops and resizes to 64x64"
 
 
@@ -32,8 +44,7 @@ def rgb(image: Image.Image) -> Image.Image:
     medical and scientific PNGs are) at 255, which turns a whole picture white; here 0..65535
     is scaled to 0..255 first."""
     if image.mode in SIXTEEN_BIT:
-        levels = np.asarray(image, dtype=np.float64)
-        image = Image.fromarray(np.clip(np.rint(levels / 257), 0, 255).astype(np.uint8))
+        image = Image.fromarray(to_uint8(np.asarray(image, dtype=np.float64), value_range=(0, 65535)))
     return image.convert("RGB")
 
 
@@ -44,35 +55,41 @@ def load_image(path: str | os.PathLike | Image.Image, size: int = SIZE) -> Image
         img = rgb(img)
     except (OSError, ValueError) as e:
         raise InpaintInputError(f"cannot read image {path}: {e}") from None
-    w, h = img.size
-    s = min(w, h)
-    box = ((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s)
-    return img.crop(box).resize((size, size), Image.BICUBIC)
+    return centre_square(img, size)
+
+
+def centre_square(image: Image.Image, size: int, crop: int | None = None) -> Image.Image:
+    """The centred `crop` x `crop` square of `image` (the largest one if None), resized to `size`
+    x `size` with PIL's bicubic filter. An odd margin leaves the extra pixel right / bottom.
+
+    Cropped, then resized: PIL's ImageOps.fit resizes a box of the whole picture instead, so its
+    filter reads the pixels just outside the square (and an odd margin is centred on a half
+    pixel), which gives other faces, up to 12 levels off, than those the DCGAN learnt.
+    """
+    w, h = image.size
+    side = min(w, h) if crop is None else crop
+    left, top = (w - side) // 2, (h - side) // 2
+    return image.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BICUBIC)
 
 
 def _from_array(a: np.ndarray) -> Tensor:
-    if a.ndim == 3:
-        a = a[None]
-    if a.ndim != 4 or a.shape[-1] != 3:
-        raise InpaintInputError(f"an image array must be (H, W, 3) or (N, H, W, 3) RGB, got shape {a.shape}")
+    check_image_shape(a.shape, "an image array", channels_last=True)
+    check_not_empty(a, "the image array")
+    a = a if a.ndim == 4 else a[None]
     if a.dtype == np.uint8:
-        return torch.from_numpy(a.copy()).permute(0, 3, 1, 2).float() / 255
-    if np.issubdtype(a.dtype, np.floating):
-        return torch.from_numpy(a.astype(np.float32)).permute(0, 3, 1, 2)
-    raise InpaintInputError(f"image arrays must be uint8 (0..255) or float in [0, 1], got {a.dtype}; convert with .astype(np.uint8)")
+        return to_float(torch.from_numpy(a.copy()).permute(0, 3, 1, 2))
+    check_float(a, "an image array", "uint8 (0..255) or float in [0, 1]", "Convert it with .astype(np.uint8) for 0..255 values.")
+    return torch.from_numpy(a.astype(np.float32)).permute(0, 3, 1, 2)
 
 
 def _from_tensor(t: Tensor) -> Tensor:
-    if t.is_meta:
-        raise InpaintInputError("the image tensor is on the 'meta' device, which holds shapes but no values: pass one with data, e.g. on 'cpu'")
-    if t.ndim not in (3, 4) or t.shape[-3] != 3:
-        raise InpaintInputError(f"an image tensor must be (3, H, W) or (N, 3, H, W), got shape {tuple(t.shape)}")
-    if t.ndim == 3:
-        t = t[None]
+    check_not_meta(t, "the image tensor", "pass one with data, e.g. on 'cpu'")
+    check_image_shape(t.shape, "an image tensor")
+    check_not_empty(t, "the image tensor")
+    t = t if t.ndim == 4 else t[None]
     if t.dtype == torch.uint8:
-        return t.float() / 255
-    if not t.is_floating_point():
-        raise InpaintInputError(f"image tensors must be float in [0, 1] (or uint8), got {t.dtype}")
+        return to_float(t.cpu())
+    check_float(t, "an image tensor", "float in [0, 1] (or uint8)", "Convert it with .float() / 255 for 0..255 values.")
     return t.detach().float().cpu()
 
 
@@ -92,17 +109,11 @@ def as_images(image: object) -> Tensor:
         raise InpaintInputError(f"got a path ({image}); {RESIZE_HINT}, then pass the image")
     else:
         raise InpaintInputError(f"unsupported image type {type(image).__name__}: pass a PIL image, a uint8 (H, W, 3) array or a float tensor in [0, 1]")
-    if len(x) == 0:
-        raise InpaintInputError("no images: the batch is empty (0 images); pass at least one")
     if x.shape[-2:] != (SIZE, SIZE):
         raise InpaintInputError(f"image is {x.shape[-1]}x{x.shape[-2]}, but the DCGAN works on {SIZE}x{SIZE} faces: {RESIZE_HINT}")
-    if not torch.isfinite(x).all():
-        raise InpaintInputError("image has NaN or infinite values")
-    lo, hi = x.min().item(), x.max().item()
-    if lo < 0:
-        raise InpaintInputError(f"image values go down to {lo:.3g}: float images must be in [0, 1] (from [-1, 1], use (x + 1) / 2)")
-    if hi > 1:
-        raise InpaintInputError(f"image values go up to {hi:.3g}: float images must be in [0, 1] (from 0..255, divide by 255)")
+    # Exactly [0, 1]: these are the caller's own pixels; the metrics' tolerance is for round-off from blending.
+    check_values(x, "image", tol=0.0, takes_data_range=False)
+    hi = x.max().item()
     if 0 < hi <= 1 / 255:
         warnings.warn(f"image values are all at most {hi:.3g} (1/255 = 0.0039): divided by 255 twice? Float images are in [0, 1]", stacklevel=2)
     return x
@@ -119,11 +130,10 @@ def as_masks(mask: object, n: int, seed: int = 0) -> Tensor:
         m = mask_lib.from_image(mask)
     elif isinstance(mask, np.ndarray):
         if mask.dtype == np.uint8 and mask.max() > 1:
-            mask = mask / 255  # an 8-bit mask picture: 255 = known
+            mask = to_float(mask)  # an 8-bit mask picture: 255 = known
         m = torch.from_numpy(np.asarray(mask, np.float32))
     elif isinstance(mask, Tensor):
-        if mask.is_meta:
-            raise InpaintInputError(f"the mask tensor is on the 'meta' device, which holds shapes but no values: pass one with data ({MASK_CONVENTION})")
+        check_not_meta(mask, "the mask tensor", f"pass one with data ({MASK_CONVENTION})")
         m = mask.detach().float().cpu()
     else:
         raise InpaintInputError(f"unsupported mask type {type(mask).__name__}: pass a name, a PIL image, an array or a tensor ({MASK_CONVENTION})")
@@ -142,17 +152,13 @@ def as_masks(mask: object, n: int, seed: int = 0) -> Tensor:
         raise InpaintInputError(f"mask is {m.shape[-1]}x{m.shape[-2]} but images are {SIZE}x{SIZE}; make it the image's size")
     if m.shape[0] not in (1, n):
         raise InpaintInputError(f"{m.shape[0]} masks for {n} images: pass one mask for all, or one per image")
-    if not ((m == 0) | (m == 1)).all():
-        raise InpaintInputError(f"mask values must be 0 or 1 ({MASK_CONVENTION}); threshold it, e.g. (m > 0.5).float()")
+    check_binary(m, "mask")
     m = m.expand(n, 1, SIZE, SIZE).contiguous()
     for i, mi in enumerate(m):
-        if mi.min() == 1:
-            raise InpaintInputError(f"mask {i} has no missing pixel, so there is nothing to inpaint ({MASK_CONVENTION}; inverted? use 1 - mask)")
-        if mi.max() == 0:
-            raise InpaintInputError(f"mask {i} has no known pixel, so there is no context to search with ({MASK_CONVENTION}; inverted? use 1 - mask)")
+        check_hole_and_known(mi, f"mask {i}")
     return m
 
 
 def to_pil(x: Tensor) -> Image.Image:
-    """(3, H, W) in [0, 1] -> PIL RGB."""
-    return Image.fromarray((x.detach().cpu().clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy())
+    """(3, H, W) in [0, 1] -> PIL RGB (values outside [0, 1] saturate)."""
+    return Image.fromarray(to_uint8(x.detach().cpu()).permute(1, 2, 0).numpy())

@@ -92,8 +92,8 @@ def test_too_many_candidates_for_the_gpu(faces: np.ndarray, tiny_models, monkeyp
     "images, match",
     [
         ([], r"an empty list holds no images; pass at least one"),
-        (torch.zeros(0, 3, 64, 64), r"no images: the batch is empty"),
-        (np.zeros((0, 64, 64, 3), np.uint8), r"no images: the batch is empty"),
+        (torch.zeros(0, 3, 64, 64), r"the image tensor is empty \(shape \(0, 3, 64, 64\)\): no images"),
+        (np.zeros((0, 64, 64, 3), np.uint8), r"the image array is empty \(shape \(0, 64, 64, 3\)\): no images"),
     ],
     ids=["empty_list", "empty_tensor", "empty_array"],
 )

@@ -153,10 +153,24 @@ def test_bad_inputs_raise(blend: Callable[..., torch.Tensor], device: torch.devi
     mask = _centre_hole(device)
     with pytest.raises(InpaintInputError, match="same shape"):
         blend(generated[..., :8], image, mask)
-    with pytest.raises(InpaintInputError, match="one-channel mask"):
+    with pytest.raises(InpaintInputError, match=r"mask must have one channel.*got shape \(1, 3, 16, 16\)"):
         blend(generated, image, mask.expand(1, 3, 16, 16))
     with pytest.raises(InpaintInputError, match="not binary"):
         blend(generated, image, mask * 0.5)
+    with pytest.raises(InpaintInputError, match=r"mask shape \(3, 1, 16, 16\) does not match the images \(2, 3, 16, 16\): expected \(2 or 1, 1, 16, 16\)"):
+        blend(generated, image, mask.expand(3, 1, 16, 16))
+    with pytest.raises(InpaintInputError, match=r"generated must be a torch.Tensor.*got list"):
+        blend([0.0], image, mask)
+    with pytest.raises(InpaintInputError, match=r"image must be a float tensor.*got dtype torch.int64"):
+        blend(generated.long(), image.long(), mask)
+
+
+def test_bad_devices_raise() -> None:
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    generated, image = _images(torch.device("cpu"))
+    with pytest.raises(InpaintInputError, match=r"generated, image and mask are on cpu, cpu and cuda:0; move them to one device"):
+        overlay(generated, image, _centre_hole(torch.device("cuda")))
 
 
 def test_poisson_without_known_pixel_raises(device: torch.device) -> None:

@@ -80,7 +80,11 @@ BAD_IMAGES = {
     "dims_1d": (lambda: np.zeros(64 * 64 * 3, np.uint8), r"\(H, W, 3\).*got shape"),
     "dims_5d": (lambda: np.zeros((1, 1, 64, 64, 3), np.uint8), r"\(H, W, 3\).*got shape"),
     "dims_tensor_2d": (lambda: torch.zeros(64, 64), r"\(3, H, W\).*got shape"),
-    "channels_4_array": (lambda: np.zeros((64, 64, 4), np.uint8), r"RGB, got shape \(1, 64, 64, 4\)"),
+    # the shape as passed, not with the batch axis added
+    "channels_4_array": (lambda: np.zeros((64, 64, 4), np.uint8), r"\(H, W, 3\) or \(N, H, W, 3\), got shape \(64, 64, 4\): it needs 3 \(RGB\) channels last, found 4"),
+    "channels_first_quoted": (lambda: np.zeros((3, 64, 64), np.uint8), r"got shape \(3, 64, 64\):.*np.moveaxis"),
+    "channels_last_tensor": (lambda: torch.zeros(64, 64, 3), r"got shape \(64, 64, 3\):.*permute\(2, 0, 1\)"),
+    "empty_array": (lambda: np.zeros((0, 64, 64, 3), np.uint8), r"the image array is empty \(shape \(0, 64, 64, 3\)\): no images"),
     "channels_first_array": (lambda: np.zeros((3, 64, 64), np.uint8), r"\(H, W, 3\).*got shape"),
     "int64_array": (lambda: np.zeros((64, 64, 3), np.int64), r"uint8.*int64"),
     "int64_tensor": (lambda: torch.zeros(3, 64, 64, dtype=torch.int64), r"float in \[0, 1\].*int64"),

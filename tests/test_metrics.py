@@ -8,6 +8,7 @@ module under test.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from semantic_inpaint.errors import InpaintInputError
-from semantic_inpaint.metrics import hole, psnr, ssim
+from semantic_inpaint.metrics import hole, landmark_error, psnr, ssim
 
 H = W = 64
 
@@ -95,6 +96,15 @@ def test_psnr_data_range_255_same_db():
     x, y, quarter = _quarter_pair()
     assert psnr(x * 255, y * 255, data_range=255).tolist() == pytest.approx(psnr(x, y).tolist(), abs=1e-9)
     assert psnr(x * 255, y * 255, data_range=255.0, region=quarter).tolist() == pytest.approx([20.0, 20.0], abs=1e-9)
+
+
+def test_psnr_matches_skimage():
+    from skimage.metrics import peak_signal_noise_ratio
+
+    x = _smooth(3, 10)
+    y = (x + 0.1 * (_smooth(3, 11) - 0.5)).clamp(0, 1)
+    ref = [peak_signal_noise_ratio(b.double().numpy(), a.double().numpy(), data_range=1.0) for a, b in zip(x, y)]
+    assert psnr(x, y).tolist() == pytest.approx(ref, abs=1e-12)
 
 
 def test_psnr_identical_is_inf_and_single_image():
@@ -184,8 +194,16 @@ def test_shape_mismatch(metric):
 @METRICS
 @pytest.mark.parametrize("shape", [(H, W), (1, 2, 3, H, W)])
 def test_wrong_number_of_dims(metric, shape):
-    with pytest.raises(InpaintInputError, match=r"4 dims \(N, 3, H, W\) or 3 dims"):
+    dims = len(shape)
+    with pytest.raises(InpaintInputError, match=rf"\(3, H, W\) or \(N, 3, H, W\), got shape {re.escape(str(shape))}: {dims} dims, not 3 or 4"):
         metric(torch.rand(shape), torch.rand(shape))
+
+
+@METRICS
+def test_channels_last_single_image_quotes_the_shape_passed(metric):
+    x = torch.rand(H, W, 3)  # (H, W, 3): the message names this shape, not (1, H, W, 3)
+    with pytest.raises(InpaintInputError, match=r"got shape \(64, 64, 3\): it needs 3 \(RGB\) channels first.*permute\(2, 0, 1\)"):
+        metric(x, x)
 
 
 @METRICS
@@ -283,3 +301,17 @@ def test_ssim_too_small():
 def test_hole_bad_masks(mask, match):
     with pytest.raises(InpaintInputError, match=match):
         hole(mask)
+
+
+def test_landmark_error_data_range_and_identity(faces):
+    x = torch.from_numpy(faces[:2]).permute(0, 3, 1, 2).double() / 255
+    # The same face twice: dlib finds the same points, error 0 exactly.
+    assert landmark_error(x, x).tolist() == [0.0, 0.0]
+    y = torch.roll(x, shifts=3, dims=-1)  # the face moved 3 px right (wrapping round)
+    err = landmark_error(y, x)
+    # Every point moves with the face, by 3 px; dlib reads these two faces 3.04 and 3.17 px apart.
+    assert ((err - 3).abs() < 0.5).all(), err
+    # [0, 255] with data_range=255 is rounded to the same 8-bit frames as [0, 1]: the same error.
+    assert torch.equal(landmark_error(y * 255, x * 255, data_range=255.0), err)
+    with pytest.raises(InpaintInputError, match=r"outside \[0, data_range=1\].*data_range=255"):
+        landmark_error(y * 255, x * 255)

@@ -24,7 +24,7 @@ from torch import Tensor
 
 from semantic_inpaint.baselines.common import finish, prepare
 from semantic_inpaint.errors import InpaintInputError
-from semantic_inpaint.viz import to_uint8
+from semantic_inpaint.validate import to_float, to_uint8
 
 # OpenCV's own inpainting examples use 3 px.
 RADIUS = 3
@@ -34,11 +34,14 @@ def _cv2_inpaint(images: object, masks: object, radius: int, flag: int) -> Tenso
     if radius < 1:
         raise InpaintInputError(f"radius must be >= 1 px, got {radius}")
     x, m = prepare(images, masks)
-    pictures = to_uint8(x * 2 - 1)
+    # Rounded through [-1, 1] (x * 2 - 1), kept so that a given input always gives the same fill:
+    # rounding x * 255 directly gives the other level for 192 float32 inputs near half-levels
+    # (all below 0.25).
+    pictures = to_uint8(x * 2 - 1, value_range=(-1, 1)).permute(0, 2, 3, 1).numpy()
     # OpenCV marks the pixels to fill with non-zero: the hole, the opposite of our masks.
     holes = (m[:, 0] == 0).numpy().astype(np.uint8)
     fill = np.stack([cv2.inpaint(np.ascontiguousarray(p), h, radius, flag) for p, h in zip(pictures, holes)])
-    return finish(torch.from_numpy(fill).permute(0, 3, 1, 2).float() / 255, x, m)
+    return finish(to_float(torch.from_numpy(fill).permute(0, 3, 1, 2)), x, m)
 
 
 def navier_stokes(images: object, masks: object, radius: int = RADIUS) -> Tensor:

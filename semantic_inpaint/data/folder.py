@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from semantic_inpaint.errors import InpaintInputError
-from semantic_inpaint.io import rgb
+from semantic_inpaint.io import centre_square, rgb
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
@@ -40,7 +40,8 @@ def load_face(path: str | Path, size: int = 64, crop: int | None = None) -> np.n
             f"{path}: a {side}x{side} crop does not fit in this {w}x{h} image; "
             f"use crop <= {min(w, h)} or crop=None (the largest centred square)"
         )
-    return np.asarray(_centre_square(image, side).resize((size, size), Image.Resampling.BICUBIC), dtype=np.uint8)
+    # io.centre_square crops, then resizes; ImageOps.fit would give other bytes (see there).
+    return np.asarray(centre_square(image, size, side), dtype=np.uint8)
 
 
 def load_faces(paths: Sequence[str | Path], size: int = 64, crop: int | None = None) -> np.ndarray:
@@ -100,13 +101,6 @@ def _open_rgb(path: Path) -> Image.Image:
             f"cannot read image file {path} ({err}): it is corrupt, truncated or not an image; "
             "re-download or re-export it, or remove it"
         ) from err
-
-
-def _centre_square(image: Image.Image, side: int) -> Image.Image:
-    """The centred side x side square; an odd margin leaves the extra pixel right/bottom."""
-    w, h = image.size
-    left, top = (w - side) // 2, (h - side) // 2
-    return image.crop((left, top, left + side, top + side))
 
 
 def _check_positive(name: str, value: int) -> None:

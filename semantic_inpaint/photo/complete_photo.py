@@ -29,6 +29,7 @@ from semantic_inpaint.models.weights import Pretrained
 from semantic_inpaint.photo.align import Box, detect, mask_to_frame, prefill, similarity, to_frame
 from semantic_inpaint.photo.composite import composite
 from semantic_inpaint.photo.template import template
+from semantic_inpaint.validate import check_binary, check_hole_and_known, to_float, to_uint8
 
 CONVENTION = "1 = known pixel, 0 = missing; as a picture, white = known"
 BOX_HINT = "give the face by hand with box=(x0, y0, x1, y1), its bounding box in photo pixels"
@@ -76,7 +77,7 @@ def align_faces(photo: object, box: Box | Sequence[Box] | None = None) -> list[A
     faces = []
     for face_box, points in found:
         transform = similarity(points, template())
-        pixels = np.clip(np.rint(to_frame(rgb, transform)), 0, 255).astype(np.uint8)
+        pixels = to_uint8(to_frame(rgb, transform), value_range=(0, 255))  # resampled 8-bit values, rounded
         faces.append(AlignedFace(face_box, points, transform, Image.fromarray(pixels)))
     return faces
 
@@ -109,7 +110,7 @@ def read_mask(mask: object, shape: tuple[int, int]) -> np.ndarray:
     elif isinstance(mask, (np.ndarray, torch.Tensor)):
         m = mask.detach().cpu().numpy() if isinstance(mask, torch.Tensor) else mask
         if m.dtype == np.uint8 and m.max() > 1:
-            m = m / 255  # an 8-bit mask picture: 255 = known
+            m = to_float(m)  # an 8-bit mask picture: 255 = known
     else:
         raise InpaintInputError(f"unsupported mask type {type(mask).__name__}: pass a PIL image, a path, an array or a tensor ({CONVENTION})")
     if m.ndim != 2:
@@ -119,14 +120,9 @@ def read_mask(mask: object, shape: tuple[int, int]) -> np.ndarray:
             f"mask is {m.shape[1]}x{m.shape[0]} but the photo is {shape[1]}x{shape[0]} (upright, for a file with an "
             "EXIF orientation): draw the mask on the photo at its own size"
         )
-    if not ((m == 0) | (m == 1)).all():
-        raise InpaintInputError(f"mask values must be 0 or 1 ({CONVENTION}); threshold it, e.g. (m > 0.5)")
-    known = m == 1
-    if known.all():
-        raise InpaintInputError(f"the mask has no missing pixel, so there is nothing to inpaint ({CONVENTION}; inverted? use 1 - mask)")
-    if not known.any():
-        raise InpaintInputError(f"the mask has no known pixel, so there is no face to complete ({CONVENTION}; inverted? use 1 - mask)")
-    return known
+    check_binary(m, "the mask", CONVENTION, fix="(m > 0.5)")
+    check_hole_and_known(m, "the mask", CONVENTION)
+    return m == 1
 
 
 def _boxes(box: object, shape: tuple[int, int]) -> list[Box]:

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from semantic_inpaint.photo.align import Box, from_frame
+from semantic_inpaint.validate import to_float, to_uint8
 
 
 def hole_window(hole: np.ndarray) -> Box:
@@ -49,7 +50,7 @@ def composite(
     transform; where frames overlap, a later face is laid over an earlier one.
     """
     x0, y0, x1, y1 = window = hole_window(hole)
-    base = filled[y0:y1, x0:x1].astype(np.float32) / 255
+    base = to_float(filled[y0:y1, x0:x1])
     fill = base
     for image, transform in faces:
         # values come premultiplied by coverage: the frame's edge fades into what lies below
@@ -59,5 +60,5 @@ def composite(
     alpha = feather_alpha(inside, feather)[..., None]
     mixed = alpha * fill + (1 - alpha) * base
     out = photo.copy()
-    out[y0:y1, x0:x1][inside] = np.clip(np.round(mixed[inside] * 255), 0, 255).astype(np.uint8)
+    out[y0:y1, x0:x1][inside] = to_uint8(mixed[inside])
     return out
