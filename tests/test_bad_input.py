@@ -15,6 +15,7 @@ import torch
 from PIL import Image
 
 from semantic_inpaint import cli, complete
+from semantic_inpaint.cli import complete as cli_complete
 from semantic_inpaint.config import YEH2017
 from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.complete import MIB_PER_CANDIDATE
@@ -275,7 +276,7 @@ def test_cli_complete_refuses_an_output_it_cannot_write_before_searching(
 ) -> None:
     face = tmp_path / "face.png"
     Image.fromarray(faces[0]).save(face)
-    monkeypatch.setattr(cli, "complete", lambda *a, **k: pytest.fail("searched before checking the output"))
+    monkeypatch.setattr(cli_complete, "complete", lambda *a, **k: pytest.fail("searched before checking the output"))
     argv = ["complete", str(face), "--mask", "centre", "--out", out.format(tmp=tmp_path)]
     argv += ["--figure", figure.format(tmp=tmp_path)] if figure else []
     with pytest.raises(SystemExit) as exit_info:

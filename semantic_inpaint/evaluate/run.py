@@ -31,6 +31,7 @@ from semantic_inpaint.figures import save_figure
 from semantic_inpaint.io import as_images
 from semantic_inpaint.losses.landmarks import LandmarkDetector
 from semantic_inpaint.models.weights import Pretrained, load_pretrained
+from semantic_inpaint.validate import to_float, to_uint8
 
 
 def mask_for(name: str, index: int) -> torch.Tensor:
@@ -105,7 +106,7 @@ def _faces(images: np.ndarray | Tensor | Sequence[Image.Image]) -> np.ndarray:
         x = as_images(images)
     except InpaintInputError as e:
         raise InpaintInputError(f"{form}: {e}") from None
-    return (x * 255).round().to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
+    return to_uint8(x).permute(0, 2, 3, 1).contiguous().numpy()
 
 
 def _output_folder(out_dir: str | os.PathLike) -> Path:
@@ -156,7 +157,7 @@ class _Job:
         self.rows = self.team.broadcast(read_done(csv_path) if self.team.is_main else None)  # rank 0's file says what is done
         self.done = {(r["image"], r["mask"], r["method"]) for r in self.rows}
         self.detector = LandmarkDetector()
-        self.truth = torch.from_numpy(self.images).permute(0, 3, 1, 2).float() / 255
+        self.truth = to_float(torch.from_numpy(self.images).permute(0, 3, 1, 2))
         with open(csv_path if self.team.is_main else os.devnull, "a", newline="") as f:  # only rank 0 writes the CSV
             writer = csv.DictWriter(f, fieldnames=FIELDS)
             for mask_name in masks:

@@ -38,6 +38,7 @@ from semantic_inpaint.models.weights import write_manifest
 from semantic_inpaint.train import checkpoint
 from semantic_inpaint.train.augment import diff_augment, parse_policy
 from semantic_inpaint.train.parallel import rows_of, share, sync_batch_norm
+from semantic_inpaint.validate import to_float
 from semantic_inpaint.viz import image_grid, to_uint8
 
 
@@ -172,7 +173,7 @@ def train(
         while step < config.steps:
             # Every process draws the whole batch alike and keeps its share (`parallel`).
             idx = torch.randint(0, len(data), (config.batch_size,), generator=data_gen).to(device)
-            real = data[idx].float().div(127.5).sub(1)  # uint8 -> [-1, 1], as viz.from_uint8
+            real = to_float(data[idx], (-1, 1))
             z = sample_z(config.batch_size, config.z_dim, data_gen).to(device)[mine[0]]
             d_only = step < config.d_only_steps
             with torch.set_grad_enabled(not d_only):

@@ -29,6 +29,7 @@ from semantic_inpaint import masks as mask_lib
 from semantic_inpaint.models.dcgan import Generator, freeze, sample_z
 from semantic_inpaint.models.encoder import Encoder
 from semantic_inpaint.train import checkpoint
+from semantic_inpaint.validate import to_float
 from semantic_inpaint.viz import image_grid, to_uint8
 
 # The mask families E learns to read, drawn with equal chance: every named mask of the library
@@ -106,7 +107,7 @@ def train_encoder(
                 x = g(z)
             if n_real:
                 idx = torch.randint(0, len(faces), (n_real,), generator=gen).to(device)
-                x = torch.cat([x, faces[idx].float().div(127.5).sub(1)])
+                x = torch.cat([x, to_float(faces[idx], (-1, 1))])
             m = random_masks(config.batch_size, gen).to(device)
             guess = enc(x, m)
             err = (g(guess) - x).square().mean(dim=(1, 2, 3))
