@@ -15,7 +15,6 @@ from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.evaluate import bootstrap_ci, default_batch_size, evaluate, figure, image_path, summarise
 from semantic_inpaint.evaluate import methods as harness_methods, progress as harness_progress
 from semantic_inpaint.figures import CELL, HEADER
-from semantic_inpaint.masks import centre
 from semantic_inpaint.metrics import psnr
 from semantic_inpaint.models import Generator, freeze
 
