@@ -72,15 +72,24 @@ def test_mask_file_with_white_hole_equals_named_mask(face: Path, weights: Path, 
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "a.png")), np.asarray(Image.open(tmp_path / "b.png")))
 
 
-def test_demo_writes_three_pictures(weights: Path, tmp_path: Path, capsys) -> None:
+def test_demo_writes_pictures_and_a_summary_that_scores_the_completion(weights: Path, tmp_path: Path, capsys) -> None:
     _run("demo", "--iterations", "2", "--candidates", "2", "--weights", weights, "--out", tmp_path / "demo")
     for name in ("input.png", "completed.png", "figure.png"):
         assert (tmp_path / "demo" / name).is_file()
-    assert str(tmp_path / "demo" / "figure.png") in capsys.readouterr().out
-    # The example is the first celeba-mini test face: real, and never trained on.
-    from semantic_inpaint.data import load_images
+    assert str(tmp_path / "demo") in capsys.readouterr().out
+    # The example is the public-domain astronaut, aligned to the 64x64 frame.
+    from skimage import data
 
-    assert np.array_equal(np.asarray(Image.open(tmp_path / "demo" / "input.png")), load_images("celeba-mini:test", n=1)[0])
+    from semantic_inpaint.photo import align_faces
+
+    face = np.asarray(Image.open(tmp_path / "demo" / "input.png"))
+    assert np.array_equal(face, np.asarray(align_faces(data.astronaut())[0].image))
+    summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
+    assert (summary["preset"], summary["iterations"], summary["candidates"]) == ("thesis", 2, 2)
+    # The recorded PSNR is the completion's against the face it came from, worked out here.
+    done = np.asarray(Image.open(tmp_path / "demo" / "completed.png")).astype(np.float64) / 255
+    mse = np.mean((done - face / 255) ** 2)
+    assert summary["psnr"] == pytest.approx(10 * np.log10(1 / mse), abs=0.05)  # PNG rounding only
 
 
 def test_missing_input_fails_cleanly(weights: Path, tmp_path: Path, capsys) -> None:
