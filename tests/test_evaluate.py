@@ -3,6 +3,8 @@ pictures and figure, bootstrap interval, summary layout; and `semantic-inpaint e
 
 import csv
 
+import json
+import dataclasses
 import numpy as np
 import pytest
 import torch
@@ -220,12 +222,33 @@ def test_resume_with_other_search_settings_is_refused(tiny_models, faces, tmp_pa
     kw = dict(masks=("centre",), methods=("yeh2017",), models=tiny_models, candidates=2, progress=False)
     evaluate(faces[:1], tmp_path, iterations=2, **kw)
     before = (tmp_path / "per_image.csv").read_text()
-    with pytest.raises(InpaintInputError, match=r"iterations: 2 there, 3 now.*new --out"):
+    with pytest.raises(InpaintInputError, match=r"yeh2017 iterations: 2 there, 3 now.*new --out"):
         evaluate(faces[:2], tmp_path, iterations=3, **kw)
     assert (tmp_path / "per_image.csv").read_text() == before  # nothing added
     assert len(evaluate(faces[:2], tmp_path, iterations=2, **kw)) == 2  # the same settings resume
     # baselines do not search: they may join the folder whatever the options
     assert len(evaluate(faces[:2], tmp_path, masks=("centre",), methods=("telea",), iterations=5)) == 4
+
+
+def test_settings_json_records_each_gan_methods_own_search(tiny_models, faces, tmp_path, monkeypatch):
+    kw = dict(masks=("centre",), models=tiny_models, iterations=2, candidates=2, progress=False)
+    evaluate(faces[:1], tmp_path, methods=("adapt", "tv"), **kw)
+    recorded = json.loads((tmp_path / "settings.json").read_text())
+    assert set(recorded) == {"adapt"}  # baselines do not search
+    # adapt's own colour transform and loss, not the thesis's, with the run's overrides
+    assert (recorded["adapt"]["adapt"], recorded["adapt"]["loss"]["landmark"], recorded["adapt"]["iterations"]) == ("colour", "none", 2)
+    evaluate(faces[:1], tmp_path, methods=("yeh2017",), **kw)  # a new method joins
+    assert set(json.loads((tmp_path / "settings.json").read_text())) == {"adapt", "yeh2017"}
+    # A preset whose definition changed since the folder's rows were searched is refused by name.
+    monkeypatch.setitem(PRESETS, "adapt", dataclasses.replace(PRESETS["adapt"], blend="poisson"))
+    with pytest.raises(InpaintInputError, match=r"adapt blend: 'overlay' there, 'poisson' now"):
+        evaluate(faces[:1], tmp_path, methods=("adapt",), **kw)
+
+
+def test_settings_json_of_one_config_for_every_method_is_refused(tiny_models, faces, tmp_path):
+    (tmp_path / "settings.json").write_text(json.dumps(dataclasses.asdict(PRESETS["thesis"])))
+    with pytest.raises(InpaintInputError, match="one set of search settings for every method.*new --out"):
+        evaluate(faces[:1], tmp_path, masks=("centre",), methods=("yeh2017",), models=tiny_models, iterations=2, progress=False)
 
 
 def test_explicit_defaults_resume_a_folder_made_with_the_defaults(tiny_models, faces, tmp_path):

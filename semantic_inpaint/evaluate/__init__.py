@@ -5,8 +5,8 @@ presets and the local baselines of the thesis's figure 6, in any mix), scores ea
 (`scores`) and writes, under OUT:
 - per_image.csv: one row per image, mask and method; rows already there are not recomputed,
   so an interrupted run resumes;
-- settings.json: the GAN methods' search settings (the preset options given as `overrides`,
-  resolved); a run that adds GAN rows to the folder must ask for the same settings;
+- settings.json: each GAN method's full search settings (its preset with the run's
+  `overrides`); a run that adds rows of a method already there must search with the same ones;
 - inputs.json: a hash of every face and of the generator's weights; a run with other faces at
   the same indices, or another weight set, is refused (a longer set of the same faces resumes);
 - results.md: tables laid out like the thesis's tables 1 and 2 (masks down, methods across,

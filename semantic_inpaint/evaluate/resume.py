@@ -34,28 +34,37 @@ def fingerprint(array: np.ndarray | Tensor) -> str:
     return hashlib.sha256(data.tobytes()).hexdigest()[:16]
 
 
-def check_settings(out: Path, settings: SearchConfig) -> str | None:
-    """Why GAN rows searched with `settings` may not join `out`, or None (then recorded, if not yet).
+def check_settings(out: Path, searches: dict[str, SearchConfig]) -> str | None:
+    """Why GAN rows searched with `searches` (each GAN method's preset with the run's overrides)
+    may not join `out`, or None (then recorded).
 
-    Rows searched with other settings (iterations, candidates, precision, seed, ...) would mix
-    silently with these in the tables, so settings.json keeps those of the folder's first GAN
-    run. `settings` are the overrides resolved on the thesis preset, so `iterations=1000` and
-    the default read the same."""
+    Rows searched with other settings (iterations, candidates, seed, or a preset whose
+    definition changed between versions) would mix silently with these in the tables, so
+    settings.json keeps every GAN method's full settings from its first run: a method already
+    there must come with the same ones; a new method is added."""
     path = out / "settings.json"
-    now = json.loads(json.dumps(dataclasses.asdict(settings)))
-    if not path.is_file():
-        safe_files.write_text(path, json.dumps(now, indent=2) + "\n")
-        return None
-    before = json.loads(path.read_text())
+    now = {m: json.loads(json.dumps(dataclasses.asdict(c))) for m, c in searches.items()}
+    before = json.loads(path.read_text()) if path.is_file() else {}
+    if "iterations" in before:  # one config for every method: the format before per-method settings
+        return (
+            f"{path} records one set of search settings for every method, as semantic-inpaint 0.1 wrote it, "
+            "not each method's: write these rows to a new --out folder"
+        )
     flat = lambda d: {**{k: v for k, v in d.items() if k != "loss"}, **d.get("loss", {})}  # noqa: E731
-    before, now = flat(before), flat(now)
-    changed = [f"{k}: {before.get(k)!r} there, {now.get(k)!r} now" for k in sorted(before.keys() | now.keys()) if before.get(k) != now.get(k)]
-    if not changed:
-        return None
-    return (
-        f"{out} holds rows searched with other settings ({'; '.join(changed)}; see {path}). "
-        "Resume with the same options, or write these rows to a new --out folder."
-    )
+    changed = [
+        f"{m} {k}: {flat(before[m]).get(k)!r} there, {flat(now[m]).get(k)!r} now"
+        for m in sorted(now.keys() & before.keys())
+        for k in sorted(flat(before[m]).keys() | flat(now[m]).keys())
+        if flat(before[m]).get(k) != flat(now[m]).get(k)
+    ]
+    if changed:
+        return (
+            f"{out} holds rows searched with other settings ({'; '.join(changed)}; see {path}). "
+            "Resume with the same options, or write these rows to a new --out folder."
+        )
+    if now.keys() - before.keys():
+        safe_files.write_text(path, json.dumps({**before, **now}, indent=2) + "\n")
+    return None
 
 
 def check_inputs(out: Path, images: np.ndarray, models: Pretrained | None) -> str | None:

@@ -19,7 +19,7 @@ from torch import Tensor
 from semantic_inpaint import distributed, safe_files
 from semantic_inpaint import masks as mask_lib
 from semantic_inpaint.complete import resolve_device
-from semantic_inpaint.config import PRESETS, THESIS, SearchConfig
+from semantic_inpaint.config import PRESETS, SearchConfig
 from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.evaluate.methods import check_methods, complete_run, default_batch_size, runs
 from semantic_inpaint.evaluate.pictures import figure, image_path, read_picture, save_picture
@@ -74,17 +74,16 @@ def evaluate(
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
         raise InpaintInputError(f"batch_size must be a whole number >= 1 (images searched together), got {batch_size!r}")
     methods = check_methods(methods, library)
-    settings = THESIS.with_overrides(**overrides)  # what the overrides make of the presets' shared options
+    searches = {m: PRESETS[m].with_overrides(**overrides) for m in methods if m in PRESETS}  # what each GAN method runs
     device = resolve_device(device)
     if batch_size is None:
-        batch_size = default_batch_size(device, settings.candidates)
+        batch_size = default_batch_size(device, max((c.candidates for c in searches.values()), default=1))
     out = _output_folder(out_dir)
     team = distributed.world()  # one process, or one rank of a torchrun evaluation
     with exclusive(out, team):  # before anything under OUT is read or written
-        gan = any(m in PRESETS for m in methods)
-        if gan and models is None:
+        if searches and models is None:
             models = load_pretrained(device=device)
-        _check_folder(out, images, models if gan else None, settings, team)
+        _check_folder(out, images, models if searches else None, searches, team)
         job = _Job(out, images, methods, models, batch_size, progress, library, device, team, overrides)
         return job.run(masks)
 
@@ -121,12 +120,12 @@ def _output_folder(out_dir: str | os.PathLike) -> Path:
     return out
 
 
-def _check_folder(out: Path, images: np.ndarray, models: Pretrained | None, settings: SearchConfig, team: distributed.World) -> None:
+def _check_folder(out: Path, images: np.ndarray, models: Pretrained | None, searches: dict[str, SearchConfig], team: distributed.World) -> None:
     """Refuse, on every rank, rows that may not join OUT: other faces or weights, or (for GAN
     rows, `models` given) other search settings. Rank 0 reads the records; the others wait."""
     problem = team.broadcast(check_inputs(out, images, models) if team.is_main else None)
     if models is not None and not problem:
-        problem = team.broadcast(check_settings(out, settings) if team.is_main else None)
+        problem = team.broadcast(check_settings(out, searches) if team.is_main else None)
     if problem:
         raise InpaintInputError(problem)
 
