@@ -151,7 +151,8 @@ def as_masks(mask: object, n: int, seed: int = 0) -> Tensor:
     if m.shape[-2:] != (SIZE, SIZE):
         raise InpaintInputError(f"mask is {m.shape[-1]}x{m.shape[-2]} but images are {SIZE}x{SIZE}; make it the image's size")
     if m.shape[0] not in (1, n):
-        raise InpaintInputError(f"{m.shape[0]} masks for {n} images: pass one mask for all, or one per image")
+        three = " (a (3, H, W) mask is read as 3 masks: one mask has one channel, so pass one, e.g. mask[0])" if m.shape[0] == 3 else ""
+        raise InpaintInputError(f"{m.shape[0]} masks for {n} image{'s' if n != 1 else ''}: pass one mask for all, or one per image{three}")
     check_binary(m, "mask")
     m = m.expand(n, 1, SIZE, SIZE).contiguous()
     for i, mi in enumerate(m):

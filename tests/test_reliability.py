@@ -93,7 +93,6 @@ class Case:
 # ---------------------------------------------------------------------------------------------
 
 S = SimpleNamespace(faces=None, tiny=None, root=None, here=None, setting_up=False)
-ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 class Wrong(Exception):
@@ -552,34 +551,7 @@ GROUPS = {
 
 # Where the library is known to fall short: id -> (whether it does on this machine, what it
 # does). Each such case must fail (strict xfail), so that a fix shows up here.
-KNOWN_GAPS = {
-    "images:float-faces-divided-by-255-twice-to-evaluate": (
-        True,
-        (
-            "evaluate refuses float faces and suggests (x * 255).round().astype(np.uint8), which makes faces divided by 255 "
-            "twice black; the message does not say they look divided twice"
-        ),
-    ),
-    "images:3-64-64-channels-first-rgb-mask-one-image": (
-        True,
-        "a (3, 64, 64) mask for one image is read as 3 masks ('3 masks for 1 images'), not named as a 3-channel mask",
-    ),
-    "weights:a-generator-file-recorded-with-the-wrong-width": (
-        True,
-        "'does not fit a generator of width 16' followed by torch's load_state_dict report; no fix (re-export it) named",
-    ),
-    "encoder:preset-fast-with-a-set-whose-encoder-is-another-generator-s": (
-        True,
-        (
-            "complete(preset='fast') says 'no encoder for this generator in the shipped weight sets', not that the set it was "
-            "loaded from holds an encoder trained for another generator"
-        ),
-    ),
-    "output paths:complete-out-proc-x-png": (
-        ROOT,
-        "as root os.access() calls /proc writable: the search runs, then saving raises FileNotFoundError with a traceback",
-    ),
-}
+KNOWN_GAPS: dict[str, tuple[bool, str]] = {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -772,7 +744,7 @@ def render(outcomes: dict[str, Outcome]) -> str:
 
 def test_reliability_table_is_current() -> None:
     if not all(here for here, _ in KNOWN_GAPS.values()):
-        pytest.skip("the table is generated where every known gap shows (as root: see KNOWN_GAPS)")
+        pytest.skip("the table is generated where every known gap shows (see KNOWN_GAPS)")
     outcomes = {}
     for case in CASES:
         if case.id not in OBSERVED:  # not run by test_case here (deselected, or a device this machine has)

@@ -97,6 +97,12 @@ def _faces(images: np.ndarray | Tensor | Sequence[Image.Image]) -> np.ndarray:
     items = images if isinstance(images, (list, tuple)) else [images]
     if not all(isinstance(a, Image.Image) or getattr(a, "dtype", None) in (np.uint8, torch.uint8) for a in items):
         kinds = sorted({str(getattr(a, "dtype", type(a).__name__)) for a in items})
+        top = max((float(np.max(np.asarray(a))) for a in items if getattr(a, "dtype", None) is not None and np.asarray(a).size), default=1.0)
+        if 0 < top <= 1 / 255:  # 8-bit faces divided by 255 twice would round to black
+            raise InpaintInputError(
+                f"{form}, got {', '.join(kinds)} with no value above {top:.3g}: these look divided by 255 twice; "
+                "pass the uint8 faces themselves (or x * 255 * 255, rounded, as uint8)"
+            )
         raise InpaintInputError(
             f"{form}, got {', '.join(kinds)}: rounding to 8 bits would change the truth the metrics compare with, "
             "so do it yourself if that is meant: (x * 255).round().astype(np.uint8)"

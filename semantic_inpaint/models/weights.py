@@ -108,7 +108,12 @@ def load_weights(path: str | os.PathLike, expected_sha256: str | None = None) ->
     try:
         module.load_state_dict(state)
     except RuntimeError as e:
-        raise WeightsError(f"{path} does not fit a {arch} of width {meta.get('width')}: {e}") from None
+        # torch's report lists every mismatched tensor; its first line says enough.
+        first = str(e).strip().splitlines()[0]
+        raise WeightsError(
+            f"{path} does not fit a {arch} of width {meta.get('width')}, the size its metadata records ({first}): "
+            "the file was changed or written by other code; restore it, or re-export it with save_weights() (`train --export`)"
+        ) from None
     return module
 
 
@@ -221,28 +226,27 @@ def load_encoder(generator: Generator, path: str | os.PathLike | None = None, de
     set `path` (a name or folder), or, without one, from the set the generator was loaded from
     (`load_pretrained` records it) or any shipped set that holds one for it."""
     wanted = fingerprint(generator)
-    if path is not None:
-        folders = [pretrained_dir(path)]
-    else:
-        loaded_from = [Path(generator.weights_folder)] if getattr(generator, "weights_folder", None) else []
-        folders = loaded_from + [f for name in WEIGHT_SETS for f in _candidates(name) if (f / MANIFEST).is_file()]
-    for folder in folders:
+    # The set named, else the one the generator came from: an encoder of another generator there is
+    # stale and named as such; the shipped sets are only searched for one that fits.
+    own = pretrained_dir(path) if path is not None else Path(generator.weights_folder) if getattr(generator, "weights_folder", None) else None
+    shipped = [] if path is not None else [f for name in WEIGHT_SETS for f in _candidates(name) if (f / MANIFEST).is_file()]
+    for folder in ([own] if own else []) + shipped:
         entry = _manifest_files(folder).get("encoder")
         if not isinstance(entry, dict):
             continue
         if entry.get("generator") != wanted:
-            if path is not None:
+            if folder == own:
                 raise WeightsError(
                     f"the encoder in {folder} was trained for another generator (fingerprint {str(entry.get('generator'))[:12]}..., "
                     f"this one {wanted[:12]}...): use the weight set it belongs to, or train one for this generator with "
-                    "`semantic-inpaint train-encoder`"
+                    f"`semantic-inpaint train-encoder --weights {folder} --out runs/encoder --export {folder}`"
                 )
             continue
         net = load_weights(folder / str(entry.get("file")), entry.get("sha256"))
         if not isinstance(net, Encoder):
             raise WeightsError(f"{folder / str(entry.get('file'))} is a {type(net).__name__}, not an encoder.")
         return freeze(net.to(torch.device(device) if device is not None else default_device()))
-    where = f"the weight set {path}" if path is not None else f"the shipped weight sets ({', '.join(WEIGHT_SETS)})"
+    where = f"the weight set {own}" if path is not None else f"{str(own) + ' or ' if own else ''}the shipped weight sets ({', '.join(WEIGHT_SETS)})"
     raise WeightsError(
         f"no encoder for this generator in {where}: init='encoder' (the 'fast' preset) needs one; train it with "
         "`semantic-inpaint train-encoder --weights WEIGHTS --out runs/encoder --export WEIGHTS`, or use init='uniform'"
