@@ -243,7 +243,7 @@ def time_library(models: tuple[nn.Module, nn.Module], images: Tensor, steps: int
     torch.backends.cudnn.benchmark = options.autotune
     try:
         with Clock() as clock:
-            run(*models, images, centre_masks(len(images), images.device), config, progress=False)
+            run(*models, images, centre_masks(len(images), images.device), config)
     finally:
         torch.backends.cudnn.benchmark = before
     return clock.step_seconds()
@@ -328,7 +328,7 @@ def check(models: tuple[nn.Module, nn.Module], face: Tensor, args: argparse.Name
     torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
     try:
         z_naive, x_naive, _ = naive_reference(*(copy.deepcopy(m) for m in models), face, centre_masks(1, face.device), args.steps)
-        r = search(*models, face, centre_masks(1, face.device), YEH2017.with_overrides(iterations=args.steps, candidates=K), progress=False)
+        r = search(*models, face, centre_masks(1, face.device), YEH2017.with_overrides(iterations=args.steps, candidates=K))
     finally:
         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before
     dx = (r.candidates[0] - x_naive).abs().max().item()

@@ -72,7 +72,7 @@ def bench_search(device: torch.device, iterations: int, workers: int, repeats: i
     }
 
     def run(config, detector, steps):
-        search(*models, face, mask, config.with_overrides(iterations=steps), detector, progress=False, landmark_net=net)
+        search(*models, face, mask, config.with_overrides(iterations=steps), detector, landmark_net=net)
         if device.type == "cuda":
             torch.cuda.synchronize()
 

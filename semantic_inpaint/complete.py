@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 import torch
 from PIL import Image
 from torch import Tensor
+from tqdm.auto import tqdm
 
 from semantic_inpaint.blend import overlay, poisson_blend
 from semantic_inpaint.config import SearchConfig, get_preset
@@ -19,7 +20,7 @@ from semantic_inpaint.models.dcgan import Discriminator, Generator, freeze
 from semantic_inpaint.models.encoder import Encoder
 from semantic_inpaint.models.landmarks import LandmarkNet
 from semantic_inpaint.models.weights import Pretrained, default_device, fingerprint, load_encoder, load_landmark_net, load_pretrained
-from semantic_inpaint.search import LossHistory, LossTerms, best_survivor, search
+from semantic_inpaint.search import LossHistory, LossTerms, SearchResult, best_survivor, search
 
 
 @dataclass(frozen=True)
@@ -230,35 +231,67 @@ def complete(
     # Frozen: batch norm on running statistics, and no weight gradients, which would double
     # the backward pass's work for nothing.
     g, d = freeze(g.to(device)), freeze(d.to(device))
-    detector, net = None, None
+    detector, net = _landmark_models(config, landmark_model, device)
+    y, known = (x * 2 - 1).to(device), m.to(device)  # the search works in G's range, [-1, 1]
+    start = _encoder_start(config, encoder, g, y, known)
+    result = _search(g, d, y, known, config, progress, detector, net, start)
+    return _completion(result, x, m, config)
+
+
+def _landmark_models(config: SearchConfig, landmark_model: object, device: torch.device) -> tuple[LandmarkDetector | None, LandmarkNet | None]:
+    """The landmark model config.loss.landmark needs, from `landmark_model` (see `complete`):
+    (dlib detector, None) for 'hard', (None, frozen LandmarkNet) for 'soft', else (None, None)."""
     if config.loss.landmark == "hard":
         if isinstance(landmark_model, LandmarkNet):
             raise InpaintInputError("landmark='hard' runs dlib: pass a dlib model path or LandmarkDetector, not a LandmarkNet")
-        detector = landmark_model if isinstance(landmark_model, LandmarkDetector) else LandmarkDetector(landmark_model)
-    elif config.loss.landmark == "soft":
+        return (landmark_model if isinstance(landmark_model, LandmarkDetector) else LandmarkDetector(landmark_model)), None
+    if config.loss.landmark == "soft":
         if landmark_model is None:
-            net = _cached_landmark_net(str(device))
-        elif isinstance(landmark_model, LandmarkNet):
-            net = freeze(landmark_model.to(device))
-        else:
-            raise InpaintInputError(f"landmark='soft' needs a LandmarkNet (or None for the shipped one), got {type(landmark_model).__name__}")
+            return None, _cached_landmark_net(str(device))
+        if isinstance(landmark_model, LandmarkNet):
+            return None, freeze(landmark_model.to(device))
+        raise InpaintInputError(f"landmark='soft' needs a LandmarkNet (or None for the shipped one), got {type(landmark_model).__name__}")
+    return None, None
 
-    start = None
-    if config.init == "encoder":
-        enc = freeze(encoder.to(device)) if isinstance(encoder, Encoder) else _encoder_for(g, device)
-        with torch.no_grad():
-            start = enc((x * 2 - 1).to(device), m.to(device))
-    with torch.enable_grad():  # the search needs autograd even if the caller runs under no_grad
-        result = search(g, d, (x * 2 - 1).to(device), m.to(device), config, detector, progress, landmark_net=net, start=start)
 
+def _encoder_start(config: SearchConfig, encoder: Encoder | None, g: Generator, y: Tensor, m: Tensor) -> Tensor | None:
+    """For init='encoder', the encoder's guess (N, z_dim) for each image `y` in [-1, 1] with mask `m`; else None."""
+    if config.init != "encoder":
+        return None
+    enc = freeze(encoder.to(y.device)) if isinstance(encoder, Encoder) else _encoder_for(g, y.device)
+    with torch.no_grad():
+        return enc(y, m)
+
+
+def _search(
+    g: Generator,
+    d: Discriminator,
+    y: Tensor,
+    m: Tensor,
+    config: SearchConfig,
+    progress: bool | None,
+    detector: LandmarkDetector | None,
+    net: LandmarkNet | None,
+    start: Tensor | None,
+) -> SearchResult:
+    """`search` on `y` in [-1, 1], with a progress bar over its steps (`progress`: None shows
+    it only in interactive runs, as tqdm decides)."""
+    bar = tqdm(total=config.iterations, disable=None if progress is None else not progress, desc="search", leave=False)
+    with bar, torch.enable_grad():  # the search needs autograd even if the caller runs under no_grad
+        return search(g, d, y, m, config, detector, on_step=lambda _: bar.update(), landmark_net=net, start=start)
+
+
+def _completion(result: SearchResult, x: Tensor, m: Tensor, config: SearchConfig) -> Completion:
+    """`result` on the CPU, candidates in [0, 1], and the best candidate of each image put into `x`."""
     candidates = ((result.candidates.cpu() + 1) / 2).clamp(0, 1)
     best = result.best.cpu()
+    losses, history = result.losses, result.history
     return Completion(
         images=_finish(candidates[torch.arange(len(x)), best], x, m, config.blend),
         best=best,
         candidates=candidates,
-        losses=LossTerms(*(t.cpu() for t in (result.losses.context, result.losses.prior, result.losses.landmark, result.losses.total))),
-        history=LossHistory(result.history.context.cpu(), result.history.prior.cpu(), result.history.landmark.cpu(), result.history.landmark_steps),
+        losses=LossTerms(*(t.cpu() for t in (losses.context, losses.prior, losses.landmark, losses.total))),
+        history=LossHistory(history.context.cpu(), history.prior.cpu(), history.landmark.cpu(), history.landmark_steps),
         z=result.z.cpu(),
         colour=result.colour.cpu(),
         inputs=x,

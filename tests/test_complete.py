@@ -1,5 +1,6 @@
 """`complete()` end to end on a tiny random DCGAN: shapes, overlay exactness, reproducibility."""
 
+import importlib
 from dataclasses import replace
 
 import numpy as np
@@ -96,3 +97,40 @@ def test_halving_ranks_only_the_survivors(tiny_models, faces):
     survivors = r.survivors[0].nonzero().flatten().tolist()
     expected = min(survivors, key=lambda c: float(context[0, c] + r.losses.prior[0, c]))
     assert int(rigged.without_landmark_ranking().best[0]) == expected
+
+
+def test_progress_bar_counts_the_search_steps(tiny_models, faces, monkeypatch):
+    bars = []
+
+    class Bar:  # records what complete() asks of tqdm
+        def __init__(self, **kw):
+            self.kw, self.n, self.closed = kw, 0, False
+            bars.append(self)
+
+        def update(self, n=1):
+            self.n += n
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.closed = True
+
+    # The module, not the function that semantic_inpaint exports under the same name.
+    monkeypatch.setattr(importlib.import_module("semantic_inpaint.complete"), "tqdm", Bar)
+    for progress in (None, True, False):
+        complete(faces[0], "centre", models=tiny_models, preset="yeh2017", progress=progress, **FAST)
+    # None: tqdm decides (shown only on a terminal); True: shown; False: hidden.
+    assert [b.kw["disable"] for b in bars] == [None, False, True]
+    assert all(b.kw["total"] == b.n == FAST["iterations"] and b.closed for b in bars)
+    # An early stop leaves the bar at the steps that ran.
+    r = complete(faces[0], "centre", models=tiny_models, preset="yeh2017", iterations=12, candidates=2, patience=2, min_improvement=1.0)
+    assert bars[-1].n == len(r.history.context) == 4 and bars[-1].kw["total"] == 12
+
+
+def test_progress_goes_to_stderr_only_when_asked(tiny_models, faces, capsys):
+    complete(faces[0], "centre", models=tiny_models, preset="yeh2017", progress=True, **FAST)
+    out, err = capsys.readouterr()
+    assert out == "" and "search" in err
+    complete(faces[0], "centre", models=tiny_models, preset="yeh2017", progress=False, **FAST)
+    assert capsys.readouterr() == ("", "")

@@ -46,3 +46,13 @@ def test_folded_net_is_the_same_function_and_its_gradient(net):
 def test_fold_refuses_other_modules():
     with pytest.raises(TypeError, match="Generator or Discriminator"):
         fold_batchnorm(nn.Sequential(nn.Conv2d(3, 3, 1), nn.BatchNorm2d(3)))
+
+
+def test_fold_uses_the_running_statistics_in_any_mode():
+    # A module still in training mode (as a user might pass it) folds to its eval-mode function.
+    torch.manual_seed(0)
+    module = _with_batchnorm_statistics(Generator(width=4)).train()
+    folded = fold_batchnorm(module)
+    z = torch.rand(3, 100, dtype=torch.float64) * 2 - 1
+    with torch.no_grad():
+        torch.testing.assert_close(folded(z), module.eval()(z), rtol=1e-12, atol=1e-12)

@@ -224,7 +224,7 @@ def test_runs_killed_at_random_moments_resume_to_the_uninterrupted_rows(tiny_mod
     assert len(expected) == total
 
     rng, runs = random.Random(0), []
-    for _ in range(8):
+    for _ in range(20):
         done = _done(out)
         # Aimed at what is left: reading, the pictures and rows; once all rows are done, the tables and figure.
         delay = rng.uniform(0, rows_at if done < total else idle)
@@ -234,7 +234,7 @@ def test_runs_killed_at_random_moments_resume_to_the_uninterrupted_rows(tiny_mod
         runs.append((done, round(delay, 2), run.wait(timeout=60)))
         keys = [tuple(r[k] for k in KEY) for r in _rows(out)] if (out / "per_image.csv").is_file() else []
         assert len(set(keys)) == len(keys), f"a row written twice: {keys}"
-    assert sum(code == -signal.SIGKILL for *_, code in runs) >= 4, f"most runs should be stopped mid-way (rows done, delay, exit code): {runs}"
+    assert sum(code == -signal.SIGKILL for *_, code in runs) >= 10, f"most runs should be stopped mid-way (rows done, delay, exit code): {runs}"
     assert _cli(data, weights, out).wait(timeout=300) == 0, _log(out)
 
     assert _by_key(_rows(out), seconds=False) == expected  # every row once, with the uninterrupted run's numbers

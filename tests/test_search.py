@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from semantic_inpaint import masks
 from semantic_inpaint.config import THESIS, YEH2017
@@ -11,6 +12,7 @@ from semantic_inpaint.losses.landmarks import LandmarkDetector
 from semantic_inpaint.models import freeze
 from semantic_inpaint.models.landmarks import LandmarkNet
 from semantic_inpaint.search import search
+from semantic_inpaint.search.schedules import EarlyStopping, SuccessiveHalving
 
 
 def inputs(faces, device, n=1):
@@ -25,7 +27,7 @@ def run(models, faces, device, config, n=1, **kw):
     g, d = (m.to(device) for m in models)
     y, m = inputs(faces, device, n)
     det = LandmarkDetector() if config.loss.landmark == "hard" else None
-    return search(g, d, y, m, config, det, progress=False, **kw)
+    return search(g, d, y, m, config, det, **kw)
 
 
 def test_clamp_holds_after_every_step(tiny_models, faces, device):
@@ -78,7 +80,7 @@ def test_search_asks_cudnn_for_deterministic_algorithms_and_restores_the_setting
     seen = []
     hook = g.register_forward_hook(lambda *_: seen.append(torch.backends.cudnn.deterministic))
     try:
-        search(g, d, *inputs(faces, "cpu"), YEH2017.with_overrides(iterations=2, candidates=2), progress=False)
+        search(g, d, *inputs(faces, "cpu"), YEH2017.with_overrides(iterations=2, candidates=2))
     finally:
         hook.remove()
     assert seen and all(seen)
@@ -94,7 +96,7 @@ def test_full_size_search_repeats_exactly_on_cuda(faces):
     g, d = load_pretrained(device="cuda")
     y, m = inputs(np.repeat(faces[:1], 16, axis=0), "cuda", n=16)
     cfg = YEH2017.with_overrides(iterations=30)
-    a, b = (search(g, d, y, m, cfg, progress=False) for _ in range(2))
+    a, b = (search(g, d, y, m, cfg) for _ in range(2))
     assert torch.equal(a.z, b.z) and torch.equal(a.best, b.best)
 
 
@@ -276,7 +278,7 @@ def test_colour_adaptation_is_searched_clamped_and_rendered(tiny_models, faces, 
 
 
 def _reference_search(g, d, image, mask, steps: int, k: int, seed: int):
-    """The search written out plainly, independently of search.py: eq. 15's weights by explicit
+    """The search written out plainly, independently of the search package: eq. 15's weights by explicit
     windows, eq. 16 and eq. 19 by hand, torch's Adam, the clamp after every step."""
     known = mask[0, 0].numpy()
     weights = np.zeros_like(known)
@@ -308,7 +310,126 @@ def test_the_search_follows_the_plainly_written_one_step_by_step(tiny_models, fa
     mask = masks.centre()[None, None]
     z_ref, contexts = _reference_search(g, d, image, mask, steps=40, k=4, seed=5)
     assert (z_ref.abs() == 1).any()  # the clamp acted along the way: the comparison can see it
-    result = search(g, d, image, mask, YEH2017.with_overrides(iterations=40, candidates=4, seed=5), progress=False)
-    # batch norm folded into the convolutions (search.py) changes the last bits only
+    result = search(g, d, image, mask, YEH2017.with_overrides(iterations=40, candidates=4, seed=5))
+    # batch norm folded into the convolutions (search.objective) changes the last bits only
     assert torch.allclose(result.history.context[:, 0], contexts, rtol=1e-4, atol=1e-3)
     assert torch.allclose(result.z[0], z_ref, atol=1e-4)
+
+
+def _stops_after(losses: list, patience: int, min_improvement: float) -> int | None:
+    """The step after which EarlyStopping stops on `losses`: per step, one number (one image,
+    one candidate) or an (N, k) nested list; None if it never stops."""
+    seq = torch.tensor(losses, dtype=torch.float32)
+    seq = seq[:, None, None] if seq.ndim == 1 else seq
+    stopping = EarlyStopping(patience, min_improvement, tuple(seq.shape[1:]), torch.device("cpu"))
+    return next((t for t, loss in enumerate(seq) if stopping.should_stop(t, loss)), None)
+
+
+@pytest.mark.parametrize(
+    ("losses", "patience", "min_improvement", "expected"),
+    [
+        # The check after step 1 only sets the mark (9); after step 3 the lowest, 8.2, is not
+        # below 9 - 0.1 * 9 = 8.1: stop.
+        ([10, 9, 8.5, 8.2, 1, 1], 2, 0.1, 3),
+        # 8.0 < 8.1 after step 3: on, mark 8; after step 5, 7.5 is not below 8 - 0.8 = 7.2.
+        ([10, 9, 8.0, 8.05, 7.9, 7.5, 0], 2, 0.1, 5),
+        # The lowest loss of the window counts, not the last one: 8.0 at step 3 despite 100 at step 2.
+        ([10, 9, 100, 8.0, 50, 50], 2, 0.1, 5),
+        # Negative losses (the prior term is negative): relative to |mark| = 10, -10.5 is not below -11.
+        ([-9, -10, -10.2, -10.5], 2, 0.1, 3),
+        ([-9, -10, -10.2, -11.5, -11.6, -11.7], 2, 0.1, 5),  # -11.5 < -11: on; -11.7 is not below -12.65
+        # min_improvement 0: any decrease goes on, a flat window stops.
+        ([5, 4, 3, 2, 2, 2, 1], 2, 0.0, 5),
+        ([5, 4, 3, 2, 1, 0, -1], 2, 0.0, None),
+        ([1, 1, 1, 1, 1, 1], 0, 0.1, None),  # patience 0: off
+        ([1, 1, 1, 1, 1, 1], 3, 0.1, 5),  # patience 3: checks after steps 2 and 5
+    ],
+)
+def test_early_stopping_on_hand_made_losses(losses, patience, min_improvement, expected):
+    assert _stops_after(losses, patience, min_improvement) == expected
+
+
+def test_early_stopping_goes_on_while_any_candidate_of_any_image_improves():
+    flat, falling = [5, 5, 5, 5, 5, 5], [10, 9, 8, 7, 6, 5]  # falling: 7 < 8.1, 5 < 6.3
+    one_image = [[[a, b]] for a, b in zip(flat, falling)]  # (T, 1, 2)
+    two_images = [[[a], [b]] for a, b in zip(flat, falling)]  # (T, 2, 1)
+    assert _stops_after(one_image, 2, 0.1) is None and _stops_after(two_images, 2, 0.1) is None
+    both_flat = [[[a, a]] for a in flat]
+    assert _stops_after(both_flat, 2, 0.1) == 3
+
+
+def test_early_stopping_follows_a_halving():
+    stopping = EarlyStopping(2, 0.1, (1, 3), torch.device("cpu"))
+    stopping.should_stop(0, torch.tensor([[3.0, 1.0, 2.0]]))
+    stopping.keep(torch.tensor([[0, 2]]))
+    assert stopping.best.tolist() == [[3.0, 2.0]] and stopping.mark.shape == (1, 2)
+
+
+def test_halving_keeps_the_better_half_with_its_adam_moments():
+    gen = torch.Generator().manual_seed(0)
+    z = torch.rand(2, 5, 3, generator=gen).requires_grad_(True)
+    opt = torch.optim.Adam([z], lr=0.1)
+    grads = [torch.randn(2, 5, 3, generator=gen) for _ in range(5)]
+
+    def step(optimizer: torch.optim.Adam, param: torch.Tensor, grad: torch.Tensor) -> None:
+        param.grad = grad
+        optimizer.step()
+
+    for g in grads[:2]:
+        step(opt, z, g)
+    halving = SuccessiveHalving([2, 4], z)
+    assert halving.due(2) and halving.due(4) and not halving.due(3)
+    at_halving = z.detach().clone()
+    moments = {key: opt.state[z][key].clone() for key in ("exp_avg", "exp_avg_sq")}
+    # The 3 lowest of each row, in their original order.
+    half, half_opt, keep = halving.halve(z, opt, torch.tensor([[5.0, 1, 4, 2, 3], [0, 9, 8, 7, 1]]))
+    kept = torch.tensor([[1, 3, 4], [0, 3, 4]])
+    rows = torch.arange(2)[:, None]
+    assert torch.equal(keep, kept) and torch.equal(halving.alive, kept)
+    assert half.is_leaf and half.requires_grad and torch.equal(half, at_halving[rows, kept])
+    state = half_opt.state[half]
+    assert int(state["step"]) == 2 and half_opt.defaults == opt.defaults
+    for key, value in moments.items():
+        assert torch.equal(state[key], value[rows, kept])
+    # Two more steps: the survivors move as they do in the full search (a fresh Adam would
+    # move each coordinate by about lr = 0.1 on its first step instead).
+    for g in grads[2:4]:
+        step(opt, z, g)
+        step(half_opt, half, g[rows, kept])
+    torch.testing.assert_close(half.detach(), z.detach()[rows, kept], rtol=0, atol=1e-6)
+    # Halving again ranks among the survivors; alive keeps the original indices.
+    quarter, _, keep = halving.halve(half, half_opt, torch.tensor([[3.0, 1, 2], [1, 2, 0]]))
+    assert keep.tolist() == [[1, 2], [0, 2]] and halving.alive.tolist() == [[3, 4], [0, 4]]
+    full = halving.full(quarter)
+    assert halving.survivors().tolist() == [[False, False, False, True, True], [True, False, False, False, True]]
+    assert torch.equal(full[rows, halving.alive], quarter.detach())
+    assert torch.equal(full[0, [0, 2]], at_halving[0, [0, 2]]) and torch.equal(full[1, [1, 2]], at_halving[1, [1, 2]])  # dropped first
+    assert torch.equal(full[0, 1], half[0, 0].detach()) and torch.equal(full[1, 3], half[1, 1].detach())  # dropped second
+
+
+def test_on_step_follows_each_step_in_order_and_nothing_is_printed(tiny_models, faces, capfd):
+    events = []
+    hook = register_optimizer_step_post_hook(lambda *_: events.append("adam"))
+    try:
+        run(tiny_models, faces, "cpu", YEH2017.with_overrides(iterations=4, candidates=2), on_step=events.append)
+    finally:
+        hook.remove()
+    assert events == ["adam", 0, "adam", 1, "adam", 2, "adam", 3]  # after each Adam step
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_on_step_counts_the_steps_an_early_stop_ran(tiny_models, faces):
+    seen = []
+    cfg = YEH2017.with_overrides(iterations=40, candidates=4, patience=5, min_improvement=1.0)  # stops after 10 steps
+    r = run(tiny_models, faces, "cpu", cfg, on_step=seen.append)
+    assert seen == list(range(10)) and r.history.context.shape[0] == 10
+
+
+def test_search_asks_for_a_callback_not_a_progress_bar(tiny_models, faces):
+    cfg = YEH2017.with_overrides(iterations=1, candidates=1)
+    with pytest.raises(TypeError, match="on_step"):
+        run(tiny_models, faces, "cpu", cfg, progress=True)
+    with pytest.raises(TypeError, match="on_step"):
+        run(tiny_models, faces, "cpu", cfg, on_step=True)
+    assert run(tiny_models, faces, "cpu", cfg, progress=False).z.shape == (1, 1, 100)  # older calls still run

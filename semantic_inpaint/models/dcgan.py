@@ -16,6 +16,7 @@ import copy
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils.fusion import fuse_conv_bn_weights
 
 Z_DIM = 100
 IMAGE_SIZE = 64
@@ -107,6 +108,8 @@ def fold_batchnorm(module: Generator | Discriminator) -> Generator | Discriminat
     a = gamma / sqrt(var + eps), b = beta - a * mean, so conv-then-BN is one convolution with
     weights scaled by a (per output channel) and bias b: the same function up to fp32
     round-off, without batch norm's passes over the activations forward and backward.
+    PyTorch's `fuse_conv_bn_weights` does the arithmetic; it uses the running statistics
+    whatever the module's mode.
     """
     if not isinstance(module, (Generator, Discriminator)):
         raise TypeError(f"fold_batchnorm folds the DCGAN's Generator or Discriminator, got {type(module).__name__}")
@@ -116,12 +119,11 @@ def fold_batchnorm(module: Generator | Discriminator) -> Generator | Discriminat
         conv = out[-1] if out else None
         if isinstance(layer, nn.BatchNorm2d) and isinstance(conv, (nn.Conv2d, nn.ConvTranspose2d)):
             with torch.no_grad():
-                a = layer.weight / torch.sqrt(layer.running_var + layer.eps)
-                b = layer.bias - a * layer.running_mean
                 # Output channels are dim 0 of a Conv2d weight, dim 1 of a ConvTranspose2d's.
-                shape = (-1, 1, 1, 1) if isinstance(conv, nn.Conv2d) else (1, -1, 1, 1)
-                conv.weight = nn.Parameter(conv.weight * a.view(shape))
-                conv.bias = nn.Parameter(b if conv.bias is None else b + a * conv.bias)
+                conv.weight, conv.bias = fuse_conv_bn_weights(
+                    conv.weight, conv.bias, layer.running_mean, layer.running_var, layer.eps, layer.weight, layer.bias,
+                    transpose=isinstance(conv, nn.ConvTranspose2d),
+                )
         else:
             out.append(layer)
     folded.layers = nn.Sequential(*out)
