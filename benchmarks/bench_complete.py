@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import platform
 import time
 from dataclasses import dataclass, replace
 from itertools import chain
@@ -52,6 +51,7 @@ from torch.optim.optimizer import register_optimizer_step_post_hook
 from semantic_inpaint import complete, load_pretrained
 from semantic_inpaint.config import YEH2017, SearchConfig
 from semantic_inpaint.complete import MIB_PER_CANDIDATE
+from semantic_inpaint.machine import describe
 from semantic_inpaint.masks import centre
 from semantic_inpaint.metrics import psnr
 from semantic_inpaint.models.dcgan import fold_batchnorm
@@ -265,21 +265,11 @@ def fits(n: int, device: torch.device) -> bool:
     return MIB_PER_CANDIDATE * n * K < 0.8 * available_kib / 1024
 
 
-def machine(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"{torch.cuda.get_device_name()}, TF32 {'on' if torch.backends.cudnn.allow_tf32 else 'off'}"
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        model = platform.processor() or platform.machine()
-    return f"{model}, {torch.get_num_threads()} threads"
-
-
 def run_table(models, faces: np.ndarray, device: torch.device, options: Options, args: argparse.Namespace) -> None:
     """The batch-size table, with the naive reference timed in the same run (and checked)."""
     prepared = prepare(models, options)
     face0 = from_uint8(faces[:1]).to(device)
-    print(f"device: {device} ({machine(device)}); torch {torch.__version__}; options: {options}; K = {K}")
+    print(f"device: {device} ({describe(device)}); torch {torch.__version__}; options: {options}; K = {K}")
     print(f"per-step time: median over the timed steps, best of {args.repeats} round(s); 1000 iterations extrapolated")
     naive_s: list[float] = []
     batches = [int(b) for b in args.batches.split(",")]
@@ -345,7 +335,7 @@ def run_profile(models, faces: np.ndarray, device: torch.device, options: Option
     n = int(args.batches.split(",")[0])
     prepared = prepare(models, options)
     images = from_uint8(np.resize(faces, (n, 64, 64, 3))).to(device)
-    print(f"device: {device} ({machine(device)}); torch {torch.__version__}; options: {options}; {n} image(s) x {K} candidates")
+    print(f"device: {device} ({describe(device)}); torch {torch.__version__}; options: {options}; {n} image(s) x {K} candidates")
     time_library(prepared, images, 2, options)  # cuDNN / oneDNN set-up and allocations stay out of the profile
     cuda = device.type == "cuda"
     with profile(activities=[ProfilerActivity.CPU, *([ProfilerActivity.CUDA] if cuda else [])]) as prof:
@@ -357,7 +347,7 @@ def run_compare(models, faces: np.ndarray, device: torch.device, specs: list[str
     """One search step with each option set, interleaved over rounds."""
     variants = [Options.parse(s) for s in specs]
     n = int(args.batches.split(",")[0])
-    print(f"device: {device} ({machine(device)}); torch {torch.__version__}; {n} image(s) x {K} candidates")
+    print(f"device: {device} ({describe(device)}); torch {torch.__version__}; {n} image(s) x {K} candidates")
     print("s/iteration, wall | CPU (all threads), median over the timed steps; one column per round, interleaved")
     default_threads = torch.get_num_threads()
     prepared = [prepare(models, v) for v in variants]

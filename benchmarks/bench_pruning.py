@@ -35,12 +35,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from bench_complete import machine, time_naive
+from bench_complete import time_naive
 
 from semantic_inpaint import complete, load_pretrained
 from semantic_inpaint.blend import overlay
 from semantic_inpaint.data import load_images
 from semantic_inpaint.evaluate import bootstrap_ci, mask_for
+from semantic_inpaint.machine import describe
 from semantic_inpaint.metrics import hole, psnr, ssim
 
 MASKS = ("centre", "random", "left", "right")
@@ -262,7 +263,7 @@ def time_search(faces: int, halve_at: tuple[int, ...], iterations: int, naive_st
     precision, the naive loop's seconds per step, and the candidate each run picks."""
     models = load_pretrained(device=device)
     truth = torch.from_numpy(load_images("synthetic-holdout", n=faces)).permute(0, 3, 1, 2).float() / 255
-    print(f"{machine(torch.device(device))}; yeh2017, K = 64, {iterations} iterations, centre mask, {faces} face(s), one at a time")
+    print(f"{describe(torch.device(device))}; yeh2017, K = 64, {iterations} iterations, centre mask, {faces} face(s), one at a time")
     naive = time_naive(models, truth[:1].to(device) * 2 - 1, naive_steps)
     print(f"naive loop: {naive:.3f} s / step (median of {naive_steps}) -> {naive * iterations:.0f} s per face")
     for i in range(faces):

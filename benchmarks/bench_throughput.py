@@ -29,11 +29,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from bench_complete import Wrapped, machine
+from bench_complete import Wrapped
 
 from semantic_inpaint import complete, load_pretrained
 from semantic_inpaint.data import load_images
 from semantic_inpaint.evaluate import bootstrap_ci
+from semantic_inpaint.machine import describe
 from semantic_inpaint.metrics import psnr
 
 complete_module = importlib.import_module("semantic_inpaint.complete")  # the module; the package exports its function
@@ -97,7 +98,7 @@ def main() -> None:
     options = {v: variant_options(v, args.iterations, args.batch_size) for v in variants}
     models = load_pretrained(device=args.device)
     truth = torch.from_numpy(load_images("synthetic-holdout", n=args.faces)).permute(0, 3, 1, 2).float() / 255
-    print(f"{machine(torch.device(args.device))}; torch {torch.__version__}; yeh2017, K = 64, {args.iterations} iterations, "
+    print(f"{describe(torch.device(args.device))}; torch {torch.__version__}; yeh2017, K = 64, {args.iterations} iterations, "
           f"{args.faces} faces a mask, {args.batch_size} a batch")
     for v in variants:  # warm-up: cuDNN's set-up and allocations stay out of the timings
         overrides, batch, flags = variant_options(v, 10, args.batch_size)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from dataclasses import dataclass, replace
 
 import torch
@@ -20,6 +21,7 @@ from semantic_inpaint.models.dcgan import Discriminator, Generator, freeze
 from semantic_inpaint.models.encoder import Encoder
 from semantic_inpaint.models.landmarks import LandmarkNet
 from semantic_inpaint.models.weights import Pretrained, default_device, fingerprint, load_encoder, load_landmark_net, load_pretrained
+from semantic_inpaint.progress import Progress
 from semantic_inpaint.search import LossHistory, LossTerms, SearchResult, best_survivor, search
 
 
@@ -164,12 +166,14 @@ def _cached_landmark_net(device: str) -> LandmarkNet:
     return load_landmark_net(device=device)
 
 
-_encoders: dict[tuple[str, str], Encoder] = {}
+_encoders: dict[tuple[str, str | None, str], Encoder] = {}
 
 
 def _encoder_for(generator: Generator, device: torch.device) -> Encoder:
-    """The encoder trained for `generator` (as `load_encoder` finds it), loaded once per generator and device."""
-    key = (fingerprint(generator), str(device))
+    """The encoder trained for `generator` (as `load_encoder` finds it), loaded once per generator,
+    weight set it was loaded from, and device: the same generator loaded from a set without an
+    encoder is refused, not given another set's."""
+    key = (fingerprint(generator), getattr(generator, "weights_folder", None), str(device))
     if key not in _encoders:
         _encoders[key] = load_encoder(generator, device=device)
     return _encoders[key]
@@ -197,7 +201,7 @@ def complete(
         tensor (H, W), (N, H, W) or (N, 1, H, W); one mask for all images or one each.
     preset: 'thesis' (context + prior + hard dlib landmark loss), 'yeh2017' (context + prior),
         'structure' (context + prior + soft landmark loss), 'adapt' (yeh2017 with a colour
-        transform per candidate), 'fast' (yeh2017 from the encoder's guess, K = 16, 100 steps), or a
+        transform per candidate), 'fast' (yeh2017 from the encoder's guess, K = 16, 100 steps, Poisson blending), or a
         SearchConfig. `overrides`
         replace its fields by name: iterations, candidates, lr, betas, seed, blend ('overlay'
         or 'poisson'), window, prior_weight, weight, landmark ('hard', 'soft', 'none'),
@@ -216,7 +220,8 @@ def complete(
     landmark_model: for 'hard', a dlib 68-point model file or a LandmarkDetector (default: the
         installed one; `LandmarkDetector(workers=2)` runs dlib in 2 processes); for 'soft', a
         LandmarkNet (default: the shipped one, frozen in place).
-    progress: show a progress bar (default: only in interactive runs).
+    progress: True: a progress bar; False: nothing; None (default): a bar on a terminal, and
+        elsewhere (logs, CI, notebooks) a line on stderr every 30 s of a long search.
     mask_seed: the seed of a 'random' or 'freeform' mask given by name, apart from the search's
         `seed`, so that another z seed searches the same hole.
     encoder: for init='encoder', the encoder trained for this generator (default: the shipped
@@ -274,10 +279,15 @@ def _search(
     net: LandmarkNet | None,
     start: Tensor | None,
 ) -> SearchResult:
-    """`search` on `y` in [-1, 1], with a progress bar over its steps (`progress`: None shows
-    it only in interactive runs, as tqdm decides)."""
-    bar = tqdm(total=config.iterations, disable=None if progress is None else not progress, desc="search", leave=False)
-    with bar, torch.enable_grad():  # the search needs autograd even if the caller runs under no_grad
+    """`search` on `y` in [-1, 1], showing its progress: a bar on a terminal (or always, with
+    `progress=True`); with no terminal (logs, CI, a notebook's captured output) a line on
+    stderr every 30 s of a long search; nothing with `progress=False`."""
+    if progress is None and not sys.stderr.isatty():
+        report = Progress("search", config.iterations, "steps", quiet_end=True)
+        with torch.enable_grad():  # the search needs autograd even if the caller runs under no_grad
+            return search(g, d, y, m, config, detector, on_step=lambda _: report(), landmark_net=net, start=start)
+    bar = tqdm(total=config.iterations, disable=progress is False, desc="search", leave=False)
+    with bar, torch.enable_grad():
         return search(g, d, y, m, config, detector, on_step=lambda _: bar.update(), landmark_net=net, start=start)
 
 

@@ -53,7 +53,7 @@ def test_a_search_starts_where_start_points_says(tiny_models, faces):
     m = masks.centre().expand(2, 1, 64, 64)
     guess = torch.rand(2, 100) - 0.5
     config = YEH2017.with_overrides(candidates=4, iterations=0, init="encoder")
-    result = search(g, d, x, m, config, progress=False, start=guess)
+    result = search(g, d, x, m, config, start=guess)
     assert torch.allclose(result.z, start_points(config, 100, guess))
 
 
@@ -129,6 +129,18 @@ def test_encoder_training_resumes_exactly_and_learns(tmp_path):
     assert (tmp_path / "a" / "log.csv").read_text() == (tmp_path / "b" / "log.csv").read_text()
     with pytest.raises(ValueError, match="uint8 \\(N, 64, 64, 3\\)"):
         _train(tmp_path / "c", 1, real.astype(np.float32))
+
+
+def test_an_encoder_in_one_weight_set_is_not_lent_to_another(tiny_models, weight_set, tmp_path, faces):
+    from semantic_inpaint.models import load_pretrained
+
+    add_to_manifest(weight_set, "encoder", Encoder(width=8).eval(), generator=fingerprint(tiny_models[0]))
+    done = complete(faces[0], "centre", "fast", models=load_pretrained(weight_set, "cpu"), iterations=1, candidates=2)
+    assert done.config.init == "encoder"
+    bare = tmp_path / "bare"
+    export(*tiny_models, bare)  # the same generator, no encoder
+    with pytest.raises(WeightsError, match="no encoder for this generator"):
+        complete(faces[0], "centre", "fast", models=load_pretrained(bare, "cpu"), iterations=1, candidates=2)
 
 
 def test_train_encoder_command_exports_it_beside_its_generator(tiny_models, weight_set, tmp_path, faces):

@@ -12,10 +12,11 @@ from PIL import Image
 
 from semantic_inpaint import cli, complete
 from semantic_inpaint.baselines import inpaint
+from semantic_inpaint import progress as harness_progress
 from semantic_inpaint.config import PRESETS, YEH2017
 from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.evaluate import bootstrap_ci, default_batch_size, evaluate, figure, image_path, summarise
-from semantic_inpaint.evaluate import methods as harness_methods, progress as harness_progress
+from semantic_inpaint.evaluate import methods as harness_methods
 from semantic_inpaint.figures import CELL, HEADER
 from semantic_inpaint.metrics import psnr
 from semantic_inpaint.models import Generator, freeze

@@ -81,7 +81,7 @@ def _run(models, net, faces, config):
     y = torch.from_numpy(faces[:2]).permute(0, 3, 1, 2).float().div(127.5).sub(1)
     m = torch.ones(2, 1, 64, 64)
     m[..., 16:48, 16:48] = 0
-    return search(*models, y, m, config, progress=False, landmark_net=net)
+    return search(*models, y, m, config, landmark_net=net)
 
 
 def test_soft_loss_steers_the_search(tiny_models, tiny_net, faces):

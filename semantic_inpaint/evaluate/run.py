@@ -23,7 +23,7 @@ from semantic_inpaint.config import PRESETS, SearchConfig
 from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.evaluate.methods import check_methods, complete_run, default_batch_size, runs
 from semantic_inpaint.evaluate.pictures import figure, image_path, read_picture, save_picture
-from semantic_inpaint.evaluate.progress import Progress
+from semantic_inpaint.progress import Progress
 from semantic_inpaint.evaluate.resume import check_inputs, check_settings, exclusive, read_done
 from semantic_inpaint.evaluate.scores import FIELDS, score
 from semantic_inpaint.evaluate.summary import summarise
@@ -191,7 +191,7 @@ class _Job:
         rank 0, the other ranks' rows of this mask and run."""
         todo = [i for i in range(len(self.images)) if self.team.owns(i) and any((str(i), mask_name, m) not in self.done for m in run)]
         mark = len(self.rows)
-        report = Progress(f"{mask_name} {'+'.join(run)}", len(todo), enabled=self.progress is not False and self.team.is_main)
+        report = Progress(f"evaluate {mask_name} {'+'.join(run)}", len(todo), "images", enabled=self.progress is not False and self.team.is_main)
         for start in range(0, len(todo), self.batch_size):
             idx = todo[start : start + self.batch_size]
             m = torch.stack([mask_for(mask_name, i) for i in idx])[:, None]

@@ -93,7 +93,7 @@ def freeze(module: nn.Module) -> nn.Module:
     no weight gradients (the search only moves z) and channels_last weights, so activations
     flow in NHWC, the layout oneDNN and cuDNN compute convolutions in: with NCHW, oneDNN
     reorders every activation in and out of each convolution (measured 1.2x slower per search
-    step on the development CPU, docs/performance.md)."""
+    step on a 2-core Intel Xeon CPU, docs/performance.md)."""
     module.to(memory_format=torch.channels_last)
     module.eval()
     for p in module.parameters():

@@ -105,16 +105,13 @@ def search(
     weights: Tensor | None = None,
     landmark_net: LandmarkNet | None = None,
     start: Tensor | None = None,
-    *,
-    progress: bool | None = None,
 ) -> SearchResult:
     """Search z for `image` (N, 3, H, W) in [-1, 1] with `mask` (N, 1, H, W), 1 = known.
 
     G and D (and `landmark_net`) must be frozen (see models.freeze). `detector` is required
     when config.loss.landmark == 'hard', `landmark_net` when it is 'soft'. `on_step(t)` is
     called after each step t = 0, 1, ... has moved and clamped z, e.g. to advance a progress
-    bar: the search itself prints nothing. `progress` is accepted for older calls and must be
-    False or None (`complete` shows the bar).
+    bar: the search itself prints nothing (`complete` shows the bar).
     `weights` (N, 1, H, W) replaces the importance weights of eq. 15, e.g. all ones to
     project a whole image into G's range. `start` (N, z_dim): the encoder's guesses, which
     config.init == 'encoder' starts the candidates around (`start_points`).
@@ -122,7 +119,7 @@ def search(
     (models.dcgan.fold_batchnorm), and on CUDA asks cuDNN for its deterministic algorithms
     (see `_deterministic_cudnn`), so that the same inputs and seed repeat on the same device.
     """
-    if progress or (on_step is not None and not callable(on_step)):
+    if on_step is not None and not callable(on_step):
         raise TypeError("search() prints nothing: pass on_step, a function of the step number, to follow it (complete() shows a bar)")
     check_landmark_models(config.loss, detector, landmark_net)
     z = initial_latents(config, generator.z_dim, len(image), start).to(image.device)
