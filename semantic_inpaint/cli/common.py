@@ -32,7 +32,7 @@ def search_options() -> argparse.ArgumentParser:
     """The options shared by the commands that search (a parent parser); unset search options
     keep the preset's values."""
     search = argparse.ArgumentParser(add_help=False)
-    search.add_argument("--preset", choices=sorted(PRESETS), default=None, help="thesis: context + prior + dlib landmark loss; yeh2017: context + prior; structure: context + prior + soft landmark loss; adapt: yeh2017 + a colour transform per candidate; fast: yeh2017 from the encoder's guess, K = 16, 100 steps (default: thesis)")
+    search.add_argument("--preset", choices=sorted(PRESETS), default=None, help="thesis: context + prior + dlib landmark loss; yeh2017: context + prior; structure: context + prior + soft landmark loss; adapt: yeh2017 + a colour transform per candidate; fast: yeh2017 from the encoder's guess, K = 16, 100 steps, Poisson blending (default: thesis; for a photo, fast)")
     search.add_argument("--iterations", type=int, default=None, help="Adam steps on z (preset default: 1000)")
     search.add_argument("--candidates", type=int, default=None, help="K latent vectors searched (preset default: 64)")
     search.add_argument(

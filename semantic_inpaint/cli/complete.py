@@ -172,7 +172,7 @@ def _complete_photo(args: argparse.Namespace, device: str | None, models: object
     result = complete_photo(
         args.input,
         mask,
-        args.preset or "thesis",
+        args.preset or "fast",
         box=args.box,
         models=models,
         device=device,
