@@ -5,95 +5,22 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from dataclasses import dataclass, replace
 
 import torch
-from PIL import Image
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from semantic_inpaint.blend import overlay, poisson_blend
+from semantic_inpaint.completion import Completion
 from semantic_inpaint.config import SearchConfig, get_preset
 from semantic_inpaint.errors import InpaintInputError
-from semantic_inpaint.io import as_images, as_masks, to_pil
+from semantic_inpaint.io import as_images, as_masks
 from semantic_inpaint.losses.landmarks import LandmarkDetector
 from semantic_inpaint.models.dcgan import Discriminator, Generator, freeze
 from semantic_inpaint.models.encoder import Encoder
 from semantic_inpaint.models.landmarks import LandmarkNet
 from semantic_inpaint.models.weights import Pretrained, default_device, fingerprint, load_encoder, load_landmark_net, load_pretrained
 from semantic_inpaint.progress import Progress
-from semantic_inpaint.search import LossHistory, LossTerms, SearchResult, best_survivor, search
-
-
-@dataclass(frozen=True)
-class Completion:
-    """What `complete` returns. Images are in [0, 1]; masks use 1 = known, 0 = missing.
-
-    images      (N, 3, 64, 64) the completed images: known pixels of the input, the hole from the best candidate
-    best        (N,) index of the best candidate (lowest total loss, eq. 20, among the survivors)
-    candidates  (N, K, 3, 64, 64) every candidate G(z) (recoloured with adapt='colour'), before the overlay
-    losses      per-candidate loss terms at the final z, each (N, K)
-    history     the loss terms along the search (NaN after a candidate was dropped by halving)
-    z           (N, K, 100) the final latent vectors (a dropped candidate's z when it was dropped)
-    colour      (N, K, 6) each candidate's colour numbers with adapt='colour' (search.apply_colour), else (N, K, 0)
-    survivors   (N, K) bool, the candidates searched to the end: all, unless `halve_at` was set
-    inputs, masks, config: what the search ran on
-    """
-
-    images: Tensor
-    best: Tensor
-    candidates: Tensor
-    losses: LossTerms
-    history: LossHistory
-    z: Tensor
-    colour: Tensor
-    inputs: Tensor
-    masks: Tensor
-    config: SearchConfig
-    survivors: Tensor
-
-    def image(self, i: int = 0) -> Image.Image:
-        """The i-th completed image as a PIL picture."""
-        return to_pil(self.images[i])
-
-    @property
-    def best_candidates(self) -> Tensor:
-        """(N, 3, 64, 64) the best candidate of each image, before the overlay."""
-        return self.candidates[torch.arange(len(self.best)), self.best]
-
-    def without_landmark_ranking(self) -> Completion:
-        """The result `yeh2017` gives for the same search: the hard landmark loss has no gradient,
-        so the z trajectory is the same with or without it, and only the choice of the best
-        candidate (and so the output) changes. Ranks by lambda_1 (context + prior) instead.
-        Not for 'soft': that loss steers z, so yeh2017 needs a search of its own."""
-        if self.config.loss.landmark == "soft":
-            raise ValueError("the soft landmark loss changed the z trajectory: run preset='yeh2017' to compare, not a re-ranking")
-        total = self.config.loss.weight * (self.losses.context + self.losses.prior)
-        best = best_survivor(total, self.survivors)
-        config = self.config.with_overrides(landmark="none", landmark_every=0)
-        picked = self.candidates[torch.arange(len(best)), best]
-        return replace(
-            self,
-            images=_finish(picked, self.inputs, self.masks, config.blend),
-            best=best,
-            losses=LossTerms(self.losses.context, self.losses.prior, torch.zeros_like(total), total),
-            history=LossHistory(self.history.context, self.history.prior, self.history.landmark[:0], []),
-            config=config,
-        )
-
-    def __repr__(self) -> str:
-        n, k = self.candidates.shape[:2]
-        return (
-            f"Completion({n} image(s), {k} candidates, {self.config.iterations} iterations, "
-            f"landmark={self.config.loss.landmark!r}, blend={self.config.blend!r}, best={self.best.tolist()})"
-        )
-
-
-def _finish(picked: Tensor, x: Tensor, m: Tensor, blend: str) -> Tensor:
-    """Known pixels of `x` over the `picked` candidates (all in [0, 1]), overlaid or Poisson-blended."""
-    if blend == "poisson":
-        picked = poisson_blend(picked * 2 - 1, x * 2 - 1, m).add(1).div(2).clamp(0, 1)
-    return overlay(picked, x, m)  # known pixels bit-exact copies of the input
+from semantic_inpaint.search import SearchResult, search
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -240,7 +167,7 @@ def complete(
     y, known = (x * 2 - 1).to(device), m.to(device)  # the search works in G's range, [-1, 1]
     start = _encoder_start(config, encoder, g, y, known)
     result = _search(g, d, y, known, config, progress, detector, net, start)
-    return _completion(result, x, m, config)
+    return Completion.of(result, x, m, config)
 
 
 def _landmark_models(config: SearchConfig, landmark_model: object, device: torch.device) -> tuple[LandmarkDetector | None, LandmarkNet | None]:
@@ -289,23 +216,3 @@ def _search(
     bar = tqdm(total=config.iterations, disable=progress is False, desc="search", leave=False)
     with bar, torch.enable_grad():
         return search(g, d, y, m, config, detector, on_step=lambda _: bar.update(), landmark_net=net, start=start)
-
-
-def _completion(result: SearchResult, x: Tensor, m: Tensor, config: SearchConfig) -> Completion:
-    """`result` on the CPU, candidates in [0, 1], and the best candidate of each image put into `x`."""
-    candidates = ((result.candidates.cpu() + 1) / 2).clamp(0, 1)
-    best = result.best.cpu()
-    losses, history = result.losses, result.history
-    return Completion(
-        images=_finish(candidates[torch.arange(len(x)), best], x, m, config.blend),
-        best=best,
-        candidates=candidates,
-        losses=LossTerms(*(t.cpu() for t in (losses.context, losses.prior, losses.landmark, losses.total))),
-        history=LossHistory(history.context.cpu(), history.prior.cpu(), history.landmark.cpu(), history.landmark_steps),
-        z=result.z.cpu(),
-        colour=result.colour.cpu(),
-        inputs=x,
-        masks=m,
-        config=config,
-        survivors=result.survivors.cpu(),
-    )

@@ -121,6 +121,8 @@ def test_encoder_training_resumes_exactly_and_learns(tmp_path):
     real = np.random.default_rng(0).integers(0, 256, (6, 64, 64, 3), dtype=np.uint8)
     straight = _train(tmp_path / "a", 4, real)
     _train(tmp_path / "b", 2, real)
+    with open(tmp_path / "b" / "log.csv", "a") as f:
+        f.write("3,0.1,0.1,0.1,0.1\n4,0.")  # rows logged after the checkpoint, the last torn
     resumed = _train(tmp_path / "b", 4, real)
     for (name, x), y in zip(straight.state_dict().items(), resumed.state_dict().values()):
         assert torch.equal(x, y), name

@@ -85,7 +85,7 @@ def test_a_resumed_run_is_the_run_that_was_not_interrupted(tmp_path):
 
 
 def test_damage_changes_every_face_one_of_five_ways_inside_the_range():
-    from semantic_inpaint.train.dcgan import damage
+    from semantic_inpaint.train.dcgan_step import damage
 
     real = torch.rand(60, 3, 64, 64, generator=torch.Generator().manual_seed(0)) * 1.6 - 0.8
     out = damage(real, torch.Generator().manual_seed(1))

@@ -198,7 +198,17 @@ def complete_photo(
         found = detect(filled, boxes) if boxes is not None else _union(detect(filled), detect(rgb))
     if not found:
         raise InpaintInputError(f"no face found in the photo (dlib's frontal face detector, on the photo and with the hole filled locally): {BOX_HINT}")
-    faces, laid = [], []
+    faces = _complete_faces(rgb, hole, found, preset, models=models, device=device, **overrides)
+    laid = [(face.completion.images[0].permute(1, 2, 0).numpy(), face.transform) for face in faces]
+    return PhotoCompletion(Image.fromarray(composite(rgb, filled, hole, laid, feather)), faces)
+
+
+def _complete_faces(
+    rgb: np.ndarray, hole: np.ndarray, found: list[tuple[Box, np.ndarray]], preset: str | SearchConfig, /, **kwargs: object
+) -> list[PhotoFace]:
+    """`complete` on each face `found` (box, landmarks) in the photo `rgb` whose 64x64 frame the
+    `hole` (bool, True = missing) reaches, aligned onto the template; `kwargs` go to `complete`."""
+    faces = []
     for face_box, points in found:
         transform = similarity(points, template())
         missing, touched = mask_to_frame(hole, transform)
@@ -207,13 +217,12 @@ def complete_photo(
         if missing.all():
             raise InpaintInputError(f"the hole covers all of the face at {face_box}, leaving nothing to search with: make the hole smaller")
         face = np.clip(to_frame(rgb, transform) / 255, 0, 1)
-        completion = complete(face, torch.from_numpy(~missing).float(), preset, models=models, device=device, **overrides)
+        completion = complete(face, torch.from_numpy(~missing).float(), preset, **kwargs)
         faces.append(PhotoFace(face_box, points, transform, completion))
-        laid.append((completion.images[0].permute(1, 2, 0).numpy(), transform))
     if not faces:
         boxes = [b for b, _ in found]
         raise InpaintInputError(
             f"the hole touches none of the {len(found)} face(s) found (boxes {boxes}): this completes faces, so draw "
             f"the hole over a face, or {BOX_HINT}"
         )
-    return PhotoCompletion(Image.fromarray(composite(rgb, filled, hole, laid, feather)), faces)
+    return faces

@@ -6,7 +6,7 @@ image D sees, real and generated alike (and in G's step too, so G's gradient pas
 them), which keeps D from memorising without teaching G the transforms.
 
 Of the paper's three policies we use `color` and `translation` and leave out `cutout`: cutout
-fills a square with grey, which is exactly a damaged face (`dcgan.damage`), and D must keep
+fills a square with grey, which is exactly a damaged face (`dcgan_step.damage`), and D must keep
 scoring those low to serve as the inpainting prior (eq. 19).
 """
 

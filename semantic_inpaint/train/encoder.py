@@ -88,45 +88,52 @@ def train_encoder(
     n_real = round(config.real_fraction * config.batch_size) if real is not None and len(real) else 0
     faces = None if not n_real else torch.from_numpy(real).permute(0, 3, 1, 2).to(device)
     step, ckpt = 0, out / "checkpoint.pt"
-    if ckpt.is_file():
-        state = torch.load(ckpt, map_location=device, weights_only=True)  # tensors and numbers only
-        checkpoint.check_resume(state["config"], config, ckpt)
+    state = checkpoint.load(ckpt, config, device)
+    if state is not None:
         enc.load_state_dict(state["encoder"]), opt.load_state_dict(state["opt"])
         gen.set_state(state["rng"])
         step = int(state["step"])
-    new_log = step == 0 or not (out / "log.csv").is_file()
-    with open(out / "log.csv", "w" if new_log else "a", newline="") as log_file:
+    with checkpoint.open_log(out / "log.csv", step, ["step", "loss", "image_mse_samples", "image_mse_real", "latent_mse"]) as log_file:
         log = csv.writer(log_file)
-        if new_log:
-            log.writerow(["step", "loss", "image_mse_samples", "image_mse_real", "latent_mse"])
         bar = tqdm(total=config.steps, initial=step, disable=None if progress is None else not progress, desc="train-encoder")
         enc.train()
         while step < config.steps:
-            z = sample_z(config.batch_size - n_real, g.z_dim, gen).to(device)
-            with torch.no_grad():
-                x = g(z)
-            if n_real:
-                idx = torch.randint(0, len(faces), (n_real,), generator=gen).to(device)
-                x = torch.cat([x, to_float(faces[idx], (-1, 1))])
-            m = random_masks(config.batch_size, gen).to(device)
-            guess = enc(x, m)
-            err = (g(guess) - x).square().mean(dim=(1, 2, 3))
-            mse_samples, mse_real = err[: len(z)].mean(), err[len(z) :].mean() if n_real else torch.zeros(())
-            latent = F.mse_loss(guess[: len(z)], z)
-            loss = err.mean() + config.latent_weight * latent
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            losses = _train_step(enc, g, opt, faces, n_real, gen, config)
             step += 1
-            log.writerow([step, *(f"{v.item():.5f}" for v in (loss, mse_samples, mse_real, latent))])
+            log.writerow([step, *(f"{v:.5f}" for v in losses)])
             bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.4f}")
+            bar.set_postfix(loss=f"{losses[0]:.4f}")
             if step % config.checkpoint_every == 0 or step == config.steps:
                 log_file.flush()
                 state = {"step": step, "encoder": enc.state_dict(), "opt": opt.state_dict(), "rng": gen.get_state(), "config": checkpoint.recipe(config)}
                 checkpoint.save(state, ckpt)
         bar.close()
     return enc.eval()
+
+
+def _train_step(
+    enc: Encoder, g: Generator, opt: torch.optim.Adam, faces: torch.Tensor | None, n_real: int, gen: torch.Generator, config: EncoderTrainConfig
+) -> list[float]:
+    """One Adam step of E on a batch of G's samples and `n_real` of the real `faces` (uint8), each
+    with a hole (`random_masks`), all drawn from `gen`. Returns the loss (the module's docstring),
+    the image MSE on samples and on real faces, and the latent MSE."""
+    device = next(enc.parameters()).device
+    z = sample_z(config.batch_size - n_real, g.z_dim, gen).to(device)
+    with torch.no_grad():
+        x = g(z)
+    if n_real:
+        idx = torch.randint(0, len(faces), (n_real,), generator=gen).to(device)
+        x = torch.cat([x, to_float(faces[idx], (-1, 1))])
+    m = random_masks(config.batch_size, gen).to(device)
+    guess = enc(x, m)
+    err = (g(guess) - x).square().mean(dim=(1, 2, 3))
+    mse_samples, mse_real = err[: len(z)].mean(), err[len(z) :].mean() if n_real else torch.zeros(())
+    latent = F.mse_loss(guess[: len(z)], z)
+    loss = err.mean() + config.latent_weight * latent
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return [v.item() for v in (loss, mse_samples, mse_real, latent)]
 
 
 def encoder_curve(log_csv: str | os.PathLike) -> Figure:

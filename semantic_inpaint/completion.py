@@ -1,0 +1,108 @@
+"""`Completion`: what `complete` returns, built from the search's result (`Completion.of`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+from PIL import Image
+from torch import Tensor
+
+from semantic_inpaint.blend import overlay, poisson_blend
+from semantic_inpaint.config import SearchConfig
+from semantic_inpaint.io import to_pil
+from semantic_inpaint.search import LossHistory, LossTerms, SearchResult, best_survivor
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What `complete` returns. Images are in [0, 1]; masks use 1 = known, 0 = missing.
+
+    images      (N, 3, 64, 64) the completed images: known pixels of the input, the hole from the best candidate
+    best        (N,) index of the best candidate (lowest total loss, eq. 20, among the survivors)
+    candidates  (N, K, 3, 64, 64) every candidate G(z) (recoloured with adapt='colour'), before the overlay
+    losses      per-candidate loss terms at the final z, each (N, K)
+    history     the loss terms along the search (NaN after a candidate was dropped by halving)
+    z           (N, K, 100) the final latent vectors (a dropped candidate's z when it was dropped)
+    colour      (N, K, 6) each candidate's colour numbers with adapt='colour' (search.apply_colour), else (N, K, 0)
+    survivors   (N, K) bool, the candidates searched to the end: all, unless `halve_at` was set
+    inputs, masks, config: what the search ran on
+    """
+
+    images: Tensor
+    best: Tensor
+    candidates: Tensor
+    losses: LossTerms
+    history: LossHistory
+    z: Tensor
+    colour: Tensor
+    inputs: Tensor
+    masks: Tensor
+    config: SearchConfig
+    survivors: Tensor
+
+    @classmethod
+    def of(cls, result: SearchResult, x: Tensor, m: Tensor, config: SearchConfig) -> Completion:
+        """`result` on the CPU, candidates in [0, 1], and the best candidate of each image put into `x`."""
+        candidates = ((result.candidates.cpu() + 1) / 2).clamp(0, 1)
+        best = result.best.cpu()
+        losses, history = result.losses, result.history
+        return cls(
+            images=_finish(candidates[torch.arange(len(x)), best], x, m, config.blend),
+            best=best,
+            candidates=candidates,
+            losses=LossTerms(*(t.cpu() for t in (losses.context, losses.prior, losses.landmark, losses.total))),
+            history=LossHistory(history.context.cpu(), history.prior.cpu(), history.landmark.cpu(), history.landmark_steps),
+            z=result.z.cpu(),
+            colour=result.colour.cpu(),
+            inputs=x,
+            masks=m,
+            config=config,
+            survivors=result.survivors.cpu(),
+        )
+
+    def image(self, i: int = 0) -> Image.Image:
+        """The i-th completed image as a PIL picture."""
+        return to_pil(self.images[i])
+
+    @property
+    def best_candidates(self) -> Tensor:
+        """(N, 3, 64, 64) the best candidate of each image, before the overlay."""
+        return self.candidates[torch.arange(len(self.best)), self.best]
+
+    def without_landmark_ranking(self) -> Completion:
+        """The result `yeh2017` gives for the same search: the hard landmark loss has no gradient,
+        so the z trajectory is the same with or without it, and only the choice of the best
+        candidate (and so the output) changes. Ranks by lambda_1 (context + prior) instead.
+        Not for 'soft': that loss steers z, so yeh2017 needs a search of its own."""
+        if self.config.loss.landmark == "soft":
+            raise ValueError("the soft landmark loss changed the z trajectory: run preset='yeh2017' to compare, not a re-ranking")
+        total = self.config.loss.weight * (self.losses.context + self.losses.prior)
+        best = best_survivor(total, self.survivors)
+        config = self.config.with_overrides(landmark="none", landmark_every=0)
+        picked = self.candidates[torch.arange(len(best)), best]
+        return replace(
+            self,
+            images=_finish(picked, self.inputs, self.masks, config.blend),
+            best=best,
+            losses=LossTerms(self.losses.context, self.losses.prior, torch.zeros_like(total), total),
+            history=LossHistory(self.history.context, self.history.prior, self.history.landmark[:0], []),
+            config=config,
+        )
+
+    def __repr__(self) -> str:
+        n, k = self.candidates.shape[:2]
+        return (
+            f"Completion({n} image(s), {k} candidates, {self.config.iterations} iterations, "
+            f"landmark={self.config.loss.landmark!r}, blend={self.config.blend!r}, best={self.best.tolist()})"
+        )
+
+
+def _finish(picked: Tensor, x: Tensor, m: Tensor, blend: str) -> Tensor:
+    """Known pixels of `x` over the `picked` candidates (all in [0, 1]), overlaid or Poisson-blended."""
+    if blend == "poisson":
+        picked = poisson_blend(picked * 2 - 1, x * 2 - 1, m).add(1).div(2).clamp(0, 1)
+    return overlay(picked, x, m)  # known pixels bit-exact copies of the input
+
+
+__all__ = ["Completion"]
