@@ -2,9 +2,11 @@
 
     python benchmarks/bench_throughput.py --device cuda --faces 64 --batch-size 64 \
         --masks centre,left,right,random --variants fp32,bf16,halve,bf16+halve
+    python benchmarks/bench_throughput.py --device cuda --preset fast --data celeba-mini:test \
+        --faces 100 --masks centre,random --variants fp32,batch=128
 
-For each mask, every variant completes the same held-out faces with the `yeh2017` preset at
-the thesis's settings (K = 64, 1000 iterations), `--batch-size` faces per `complete()` call,
+For each mask, every variant completes the same held-out faces with `--preset` (default
+`yeh2017` at the thesis's settings, K = 64 and 1000 iterations), `--batch-size` faces per `complete()` call,
 timed whole (the search, the final render, the overlay; after one untimed warm-up call per
 variant). Variants: fp32 (the library's default), bf16 (`precision="bf16"`), halve (successive
 halving at steps 400 and 700 of 1000, `halve_at=(400, 700)`), and their combinations; batch=N
@@ -32,6 +34,7 @@ import torch
 from bench_complete import Wrapped
 
 from semantic_inpaint import complete, load_pretrained
+from semantic_inpaint.config import PRESETS
 from semantic_inpaint.data import load_images
 from semantic_inpaint.evaluate import bootstrap_ci
 from semantic_inpaint.machine import describe
@@ -44,20 +47,25 @@ def variant_options(spec: str, iterations: int, batch: int) -> tuple[dict[str, o
     """complete() overrides (iterations included) and faces per call for a variant: 'fp32', or
     tokens joined by '+': 'bf16', 'halve' (at 40 % and 70 % of the iterations: (400, 700) at
     1000, the schedule that kept the picks on the CPU, docs/results/pruning.md), 'batch=N'
-    (another batch size: on CUDA, other cuDNN algorithms, so another round-off), 'nofold',
-    'nondet' (returned as flags for `run`)."""
+    (another batch size: on CUDA, other cuDNN algorithms, so another round-off), 'its=N'
+    (another number of iterations), 'overlay' (no Poisson blend: what the blend costs in
+    `fast`), 'nofold', 'nondet' (returned as flags for `run`)."""
     tokens = set(spec.split("+")) - {"fp32"}
     for t in tokens:
         if t.startswith("batch="):
             batch = int(t.split("=", 1)[1])
-        elif t not in ("bf16", "halve", "nofold", "nondet"):
-            raise SystemExit(f"unknown variant {spec!r}: use fp32 or tokens joined by '+': bf16, halve, batch=N, nofold, nondet")
-    halve_at = (iterations * 4 // 10, iterations * 7 // 10) if "halve" in tokens else ()
+        elif t.startswith("its="):
+            iterations = int(t.split("=", 1)[1])
+        elif t not in ("bf16", "halve", "overlay", "nofold", "nondet"):
+            raise SystemExit(f"unknown variant {spec!r}: use fp32 or tokens joined by '+': bf16, halve, batch=N, its=N, overlay, nofold, nondet")
+    halve_at = (iterations * 4 // 10, iterations * 7 // 10) if "halve" in tokens else ()  # (400, 700) at 1000
     overrides = {"iterations": iterations, "precision": "bf16" if "bf16" in tokens else "fp32", "halve_at": halve_at}
+    if "overlay" in tokens:
+        overrides["blend"] = "overlay"
     return overrides, batch, tokens & {"nofold", "nondet"}
 
 
-def run(truth: torch.Tensor, mask: str, models, device: str, batch: int, overrides: dict[str, object], flags: set[str] = frozenset()) -> tuple[float, np.ndarray, np.ndarray]:
+def run(truth: torch.Tensor, mask: str, models, device: str, batch: int, overrides: dict[str, object], flags: set[str] = frozenset(), preset: str = "yeh2017") -> tuple[float, np.ndarray, np.ndarray]:
     """Seconds to complete all of `truth` (N, 3, 64, 64) in [0, 1], each face's PSNR and pick."""
     cuda = device.startswith("cuda")
     scores, picks = [], []
@@ -73,7 +81,7 @@ def run(truth: torch.Tensor, mask: str, models, device: str, batch: int, overrid
         t0 = time.perf_counter()
         for start in range(0, len(truth), batch):
             x = truth[start : start + batch]
-            c = complete(x, mask, "yeh2017", models=models, device=device, progress=False, **overrides)
+            c = complete(x, mask, preset, models=models, device=device, progress=False, **overrides)
             scores.append(psnr(c.images, x).numpy())
             picks.append(c.best.numpy())
         if cuda:
@@ -86,30 +94,35 @@ def run(truth: torch.Tensor, mask: str, models, device: str, batch: int, overrid
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--faces", type=int, default=64, help="held-out faces (synthetic-holdout) per mask")
+    p.add_argument("--faces", type=int, default=64, help="held-out faces per mask (the first of --data)")
+    p.add_argument("--data", default="synthetic-holdout", help="held-out faces: synthetic-holdout or celeba-mini:test")
+    p.add_argument("--weights", default=None, help="a weight set by name or folder (default: the library's, celeba)")
+    p.add_argument("--preset", default="yeh2017", choices=sorted(PRESETS))
     p.add_argument("--batch-size", type=int, default=64, help="faces per complete() call")
     p.add_argument("--masks", default="centre,left,right,random")
     p.add_argument("--variants", default="fp32,bf16,halve,bf16+halve", help="the first is the reference for the PSNR differences")
-    p.add_argument("--iterations", type=int, default=1000)
+    p.add_argument("--iterations", type=int, default=None, help="default: the preset's (1000 for yeh2017, 100 for fast)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--out", type=Path, default=None, help="CSV of per-face PSNR and picks")
     args = p.parse_args()
     variants = args.variants.split(",")
-    options = {v: variant_options(v, args.iterations, args.batch_size) for v in variants}
-    models = load_pretrained(device=args.device)
-    truth = torch.from_numpy(load_images("synthetic-holdout", n=args.faces)).permute(0, 3, 1, 2).float() / 255
-    print(f"{describe(torch.device(args.device))}; torch {torch.__version__}; yeh2017, K = 64, {args.iterations} iterations, "
-          f"{args.faces} faces a mask, {args.batch_size} a batch")
+    config = PRESETS[args.preset]
+    iterations = args.iterations or config.iterations
+    options = {v: variant_options(v, iterations, args.batch_size) for v in variants}
+    models = load_pretrained(args.weights, device=args.device)
+    truth = torch.from_numpy(load_images(args.data, n=args.faces)).permute(0, 3, 1, 2).float() / 255
+    print(f"{describe(torch.device(args.device))}; torch {torch.__version__}; {args.preset}, K = {config.candidates}, {iterations} iterations, "
+          f"{len(truth)} faces of {args.data} a mask, {args.batch_size} a batch")
     for v in variants:  # warm-up: cuDNN's set-up and allocations stay out of the timings
         overrides, batch, flags = variant_options(v, 10, args.batch_size)
-        run(truth[:batch], "centre", models, args.device, batch, overrides, flags)
+        run(truth[:batch], "centre", models, args.device, batch, overrides, flags, args.preset)
     rows = []
     print(f"{'mask':>7} {'variant':>11} {'faces/s':>8} {'PSNR':>6} {'vs ' + variants[0] + ' (dB) [95 % CI]':>30} {'same pick':>9}")
     for mask in args.masks.split(","):
         ref = None
         for v in variants:
             overrides, batch, flags = options[v]
-            seconds, score, pick = run(truth, mask, models, args.device, batch, overrides, flags)
+            seconds, score, pick = run(truth, mask, models, args.device, batch, overrides, flags, args.preset)
             if ref is None:
                 ref, diff = (score, pick), ""
             else:
