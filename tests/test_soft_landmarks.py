@@ -96,6 +96,19 @@ def test_soft_loss_steers_the_search(tiny_models, tiny_net, faces):
     torch.testing.assert_close(soft.losses.total, soft.losses.context + soft.losses.prior + soft.losses.landmark)
 
 
+def test_structure_gives_an_image_the_same_result_in_any_batch(tiny_models, tiny_net, faces):
+    # The soft landmark net runs in eval mode (no batch statistics), so a face's search does
+    # not depend on the faces beside it, as for yeh2017 (test_search).
+    cfg = STRUCTURE.with_overrides(iterations=6, candidates=4)
+    m = torch.ones(4, 1, 64, 64)
+    m[..., 16:48, 16:48] = 0
+    y = torch.from_numpy(faces).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+    alone = search(*tiny_models, y[1:2], m[1:2], cfg, landmark_net=tiny_net)
+    batched = search(*tiny_models, y, m, cfg, landmark_net=tiny_net)
+    torch.testing.assert_close(batched.z[1], alone.z[0], rtol=1e-4, atol=1e-5)
+    assert batched.best[1] == alone.best[0]
+
+
 def test_search_without_a_net_says_so(tiny_models, faces):
     with pytest.raises(ValueError, match="needs a LandmarkNet"):
         _run(tiny_models, None, faces, STRUCTURE.with_overrides(iterations=1, candidates=2))
