@@ -55,42 +55,52 @@ def overlay(generated: torch.Tensor, image: torch.Tensor, mask: torch.Tensor) ->
     return torch.where(mask.bool(), image, generated)
 
 
-def _solve_hole(g: np.ndarray, f: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """Poisson-solve one (C, H, W) image in float64; returns g's shape with the hole filled."""
-    h, w = known.shape
-    ys, xs = np.nonzero(~known)
-    n = ys.size
-    index = np.full((h, w), -1, dtype=np.int64)
-    index[ys, xs] = np.arange(n)
+class _HoleSystem:
+    """The 4-neighbour Poisson system of one hole (it depends on the mask alone): LU-factorised
+    once, then solved for any number of images and channels that share the mask."""
 
-    # Only in-image neighbours enter a pixel's equation, so the image border acts as a
-    # zero-flux (Neumann) boundary rather than an implicit black frame.
-    degree = np.zeros(n)
-    rhs = np.zeros((g.shape[0], n))
-    rows, cols = [], []
-    for dy, dx in _NEIGHBOURS:
-        qy, qx = ys + dy, xs + dx
-        inside = (qy >= 0) & (qy < h) & (qx >= 0) & (qx < w)
-        p, qy, qx = np.nonzero(inside)[0], qy[inside], qx[inside]
-        degree[p] += 1
-        # Each direction gives every hole pixel at most one neighbour, so `+=` never collides.
-        rhs[:, p] += g[:, ys[p], xs[p]] - g[:, qy, qx]
-        q_known = known[qy, qx]
-        rhs[:, p[q_known]] += f[:, qy[q_known], qx[q_known]]
-        rows.append(p[~q_known])
-        cols.append(index[qy[~q_known], qx[~q_known]])
+    def __init__(self, known: np.ndarray) -> None:
+        h, w = known.shape
+        self.known = known
+        self.ys, self.xs = ys, xs = np.nonzero(~known)
+        n = ys.size
+        index = np.full((h, w), -1, dtype=np.int64)
+        index[ys, xs] = np.arange(n)
+        # Only in-image neighbours enter a pixel's equation, so the image border acts as a
+        # zero-flux (Neumann) boundary rather than an implicit black frame.
+        degree = np.zeros(n)
+        self.links = []  # per direction: hole rows p, their neighbours (qy, qx), which are known
+        rows, cols = [], []
+        for dy, dx in _NEIGHBOURS:
+            qy, qx = ys + dy, xs + dx
+            inside = (qy >= 0) & (qy < h) & (qx >= 0) & (qx < w)
+            p, qy, qx = np.nonzero(inside)[0], qy[inside], qx[inside]
+            degree[p] += 1
+            q_known = known[qy, qx]
+            self.links.append((p, qy, qx, q_known))
+            rows.append(p[~q_known])
+            cols.append(index[qy[~q_known], qx[~q_known]])
+        rows_all = np.concatenate([np.arange(n), *rows])
+        cols_all = np.concatenate([np.arange(n), *cols])
+        vals = np.concatenate([degree, -np.ones(rows_all.size - n)])
+        # The grid is connected, so every hole component touches a known pixel whenever one
+        # exists: the matrix is then irreducibly diagonally dominant, hence nonsingular.
+        self.lu = scipy.sparse.linalg.splu(scipy.sparse.csc_matrix((vals, (rows_all, cols_all)), shape=(n, n)))
 
-    rows_all = np.concatenate([np.arange(n), *rows])
-    cols_all = np.concatenate([np.arange(n), *cols])
-    vals = np.concatenate([degree, -np.ones(rows_all.size - n)])
-    # The grid is connected, so every hole component touches a known pixel whenever one
-    # exists: the matrix is then irreducibly diagonally dominant, hence nonsingular.
-    a = scipy.sparse.csc_matrix((vals, (rows_all, cols_all)), shape=(n, n))
-    solution = scipy.sparse.linalg.splu(a).solve(np.ascontiguousarray(rhs.T))
-
-    out = g.copy()
-    out[:, ys, xs] = solution.T
-    return out
+    def solve(self, g: np.ndarray, f: np.ndarray) -> np.ndarray:
+        """Fill the hole of (B, C, H, W) float64 images: g the guidance (generated), f the known
+        values; returns a copy of g with the hole solved."""
+        b, c = g.shape[:2]
+        ys, xs = self.ys, self.xs
+        rhs = np.zeros((b, c, ys.size))
+        for p, qy, qx, q_known in self.links:
+            # Each direction gives every hole pixel at most one neighbour, so `+=` never collides.
+            rhs[:, :, p] += g[:, :, ys[p], xs[p]] - g[:, :, qy, qx]
+            rhs[:, :, p[q_known]] += f[:, :, qy[q_known], qx[q_known]]
+        solution = self.lu.solve(np.ascontiguousarray(rhs.reshape(b * c, -1).T))
+        out = g.copy()
+        out[:, :, ys, xs] = solution.T.reshape(b, c, -1)
+        return out
 
 
 def poisson_blend(generated: torch.Tensor, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -98,7 +108,8 @@ def poisson_blend(generated: torch.Tensor, image: torch.Tensor, mask: torch.Tens
 
     Inside the hole solves the 4-neighbour discrete Poisson equation Δf = Δg with g = generated
     and f = image on the known pixels; known pixels of the result are bit-exact copies of
-    `image`. Each image is factorised once and all its channels share that factorisation.
+    `image`. The system depends on the mask alone: it is factorised once for all the images
+    and channels that share a mask.
     """
     _check(generated, image, mask)
     c, h, w = image.shape[-3:]
@@ -114,8 +125,13 @@ def poisson_blend(generated: torch.Tensor, image: torch.Tensor, mask: torch.Tens
     f_all = image.detach().reshape(-1, c, h, w).cpu().double().numpy()
     # A copy: for float64 CPU input, .numpy() shares memory with the caller's tensor.
     filled = g_all.copy()
+    # Images that share a mask (a named one, as in evaluate) share one factorisation.
+    groups: dict[bytes, list[int]] = {}
     for i, known in enumerate(mask_flat):
         if not known.all():
-            filled[i] = _solve_hole(g_all[i], f_all[i], known)
+            groups.setdefault(known.tobytes(), []).append(i)
+    for members in groups.values():
+        system = _HoleSystem(mask_flat[members[0]])
+        filled[members] = system.solve(g_all[members], f_all[members])
     blended = torch.from_numpy(filled).to(dtype=image.dtype, device=image.device).reshape(image.shape)
     return torch.where(mask.bool(), image, blended)

@@ -147,6 +147,18 @@ def test_poisson_extra_batch_dim_and_float64(device: torch.device) -> None:
     assert torch.equal(out.view(4, 3, 16, 16), flat)
 
 
+def test_poisson_batch_equals_each_image_alone(device: torch.device) -> None:
+    # Images that share a mask share one factorisation: the batch must give, bit for bit, what
+    # each image gets alone, whatever the mix of shared and own masks.
+    generated, image = _images(device, n=5)
+    centre = _centre_hole(device)[0]
+    own = (torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(2)) > 0.5).float().to(device)
+    mask = torch.stack([centre, own[0], centre, own[1], centre])
+    out = poisson_blend(generated, image, mask)
+    for i in range(5):
+        assert torch.equal(out[i : i + 1], poisson_blend(generated[i : i + 1], image[i : i + 1], mask[i : i + 1]))
+
+
 @pytest.mark.parametrize("blend", [overlay, poisson_blend])
 def test_bad_inputs_raise(blend: Callable[..., torch.Tensor], device: torch.device) -> None:
     generated, image = _images(device)
