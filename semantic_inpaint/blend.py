@@ -61,7 +61,6 @@ class _HoleSystem:
 
     def __init__(self, known: np.ndarray) -> None:
         h, w = known.shape
-        self.known = known
         self.ys, self.xs = ys, xs = np.nonzero(~known)
         n = ys.size
         index = np.full((h, w), -1, dtype=np.int64)

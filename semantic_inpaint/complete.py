@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -210,9 +211,9 @@ def _search(
     `progress=True`); with no terminal (logs, CI, a notebook's captured output) a line on
     stderr every 30 s of a long search; nothing with `progress=False`."""
     if progress is None and not sys.stderr.isatty():
-        report = Progress("search", config.iterations, "steps", quiet_end=True)
-        with torch.enable_grad():  # the search needs autograd even if the caller runs under no_grad
-            return search(g, d, y, m, config, detector, on_step=lambda _: report(), landmark_net=net, start=start)
-    bar = tqdm(total=config.iterations, disable=progress is False, desc="search", leave=False)
-    with bar, torch.enable_grad():
-        return search(g, d, y, m, config, detector, on_step=lambda _: bar.update(), landmark_net=net, start=start)
+        shown, step = contextlib.nullcontext(), Progress("search", config.iterations, "steps", quiet_end=True)
+    else:
+        shown = tqdm(total=config.iterations, disable=progress is False, desc="search", leave=False)
+        step = shown.update
+    with shown, torch.enable_grad():  # the search needs autograd even if the caller runs under no_grad
+        return search(g, d, y, m, config, detector, on_step=lambda _: step(), landmark_net=net, start=start)
