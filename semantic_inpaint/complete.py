@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
-import sys
 
 import torch
 from torch import Tensor
-from tqdm.auto import tqdm
 
 from semantic_inpaint.completion import Completion
 from semantic_inpaint.config import SearchConfig, get_preset
@@ -20,7 +17,7 @@ from semantic_inpaint.models.dcgan import Discriminator, Generator, freeze
 from semantic_inpaint.models.encoder import Encoder
 from semantic_inpaint.models.landmarks import LandmarkNet
 from semantic_inpaint.models.weights import Pretrained, default_device, fingerprint, load_encoder, load_landmark_net, load_pretrained
-from semantic_inpaint.progress import Progress
+from semantic_inpaint.progress import shown
 from semantic_inpaint.search import SearchResult, search
 
 
@@ -210,10 +207,6 @@ def _search(
     """`search` on `y` in [-1, 1], showing its progress: a bar on a terminal (or always, with
     `progress=True`); with no terminal (logs, CI, a notebook's captured output) a line on
     stderr every 30 s of a long search; nothing with `progress=False`."""
-    if progress is None and not sys.stderr.isatty():
-        shown, step = contextlib.nullcontext(), Progress("search", config.iterations, "steps", quiet_end=True)
-    else:
-        shown = tqdm(total=config.iterations, disable=progress is False, desc="search", leave=False)
-        step = shown.update
-    with shown, torch.enable_grad():  # the search needs autograd even if the caller runs under no_grad
-        return search(g, d, y, m, config, detector, on_step=lambda _: step(), landmark_net=net, start=start)
+    with shown("search", config.iterations, "steps", progress, quiet_end=True) as advance, torch.enable_grad():
+        # enable_grad: the search needs autograd even if the caller runs under no_grad
+        return search(g, d, y, m, config, detector, on_step=lambda _: advance(), landmark_net=net, start=start)

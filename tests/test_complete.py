@@ -116,8 +116,7 @@ def test_progress_bar_counts_the_search_steps(tiny_models, faces, monkeypatch):
         def __exit__(self, *exc):
             self.closed = True
 
-    # The module, not the function that semantic_inpaint exports under the same name.
-    monkeypatch.setattr(importlib.import_module("semantic_inpaint.complete"), "tqdm", Bar)
+    monkeypatch.setattr(importlib.import_module("semantic_inpaint.progress"), "tqdm", Bar)
     for progress in (True, False):
         complete(faces[0], "centre", models=tiny_models, preset="yeh2017", progress=progress, **FAST)
     # True: shown; False: hidden. (None without a terminal, as under pytest: lines, below.)

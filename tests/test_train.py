@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from semantic_inpaint import progress
 from semantic_inpaint.models import Discriminator, Generator
 from semantic_inpaint.train import TrainConfig, train
 from semantic_inpaint.train.augment import diff_augment, parse_policy
@@ -61,12 +62,12 @@ def test_freeze_d_keeps_the_first_layer_and_trains_the_rest(tmp_path):
         train(images, tmp_path / "b", TrainConfig(steps=1, width=8, freeze_d=1), progress=False)
 
 
-def _train_tiny(out, steps: int, **kw):
+def _train_tiny(out, steps: int, progress: bool | None = False, **kw):
     torch.manual_seed(0)
     start_d, start_g = Discriminator(width=8).state_dict(), Generator(width=8).state_dict()
     images = np.random.default_rng(0).integers(0, 256, (8, 64, 64, 3), dtype=np.uint8)
     config = TrainConfig(steps=steps, batch_size=4, width=8, augment="color,translation", freeze_d=1, damaged_negatives=0.5, d_only_steps=1, sample_every=2, **kw)
-    return train(images, out, config, progress=False, warm_start=start_g, warm_start_d=start_d)
+    return train(images, out, config, progress=progress, warm_start=start_g, warm_start_d=start_d)
 
 
 def test_a_resumed_run_is_the_run_that_was_not_interrupted(tmp_path):
@@ -82,6 +83,19 @@ def test_a_resumed_run_is_the_run_that_was_not_interrupted(tmp_path):
     assert logs[0] == logs[1] and logs[0].count("\n") == 5
     with pytest.raises(ValueError, match=r"other training settings \(lr_d\)"):
         _train_tiny(tmp_path / "resumed", 5, lr_d=1e-3)
+
+
+def test_training_without_a_terminal_prints_progress_lines_with_the_losses(tmp_path, capsys, monkeypatch):
+    # stderr is captured here, as in a log: no bar, a line every PROGRESS_EVERY seconds.
+    monkeypatch.setattr(progress, "PROGRESS_EVERY", 0.0)
+    _train_tiny(tmp_path, 2, progress=None)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(",")[0] for line in lines] == ["train: 1/2 steps", "train: 2/2 steps"]
+    assert all("loss_d " in line and "d_real " in line for line in lines)
+    _train_tiny(tmp_path, 3, progress=None)  # resumed at step 2: counts on from there
+    assert [line.split(",")[0] for line in capsys.readouterr().err.splitlines()] == ["train: 3/3 steps"]
+    _train_tiny(tmp_path / "quiet", 2, progress=False)
+    assert capsys.readouterr().err == ""
 
 
 def test_damage_changes_every_face_one_of_five_ways_inside_the_range():

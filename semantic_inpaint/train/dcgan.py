@@ -30,11 +30,11 @@ from typing import TextIO
 import numpy as np
 import torch
 from PIL import Image
-from tqdm.auto import tqdm
 
 from semantic_inpaint import distributed
 from semantic_inpaint.models.dcgan import Discriminator, Generator, sample_z
 from semantic_inpaint.models.weights import write_manifest
+from semantic_inpaint.progress import shown
 from semantic_inpaint.train import checkpoint
 from semantic_inpaint.train.augment import parse_policy
 from semantic_inpaint.train.dcgan_step import BatchLayout, Run, train_step
@@ -107,18 +107,16 @@ def train(
     with checkpoint.open_log(log_path, run.step, ["step", "phase", "loss_d", "loss_g", "d_real", "d_fake", "d_damaged"]) as log_file:
         log = csv.writer(log_file)
         show = progress if team.is_main else False
-        bar = tqdm(total=config.steps, initial=run.step, disable=None if show is None else not show, desc="train")
-        run.g.train(), run.d.train()
-        while run.step < config.steps:
-            d_only = run.step < config.d_only_steps
-            loss_d, loss_g, *probs = train_step(run, data, layout, policy, d_only, team)
-            run.step += 1
-            log.writerow([run.step, "d_only" if d_only else "joint", f"{loss_d:.5f}", f"{loss_g:.5f}", *(f"{p:.4f}" for p in probs)])
-            bar.update(1)
-            bar.set_postfix(loss_d=f"{loss_d:.3f}", d_real=f"{probs[0]:.2f}", d_fake=f"{probs[1]:.2f}", d_dmg=f"{probs[2]:.2f}")
-            if team.is_main:
-                _save(run, out, fixed_z, config, log_file)
-        bar.close()
+        with shown("train", config.steps, "steps", show, initial=run.step) as advance:
+            run.g.train(), run.d.train()
+            while run.step < config.steps:
+                d_only = run.step < config.d_only_steps
+                loss_d, loss_g, *probs = train_step(run, data, layout, policy, d_only, team)
+                run.step += 1
+                log.writerow([run.step, "d_only" if d_only else "joint", f"{loss_d:.5f}", f"{loss_g:.5f}", *(f"{p:.4f}" for p in probs)])
+                advance(loss_d=f"{loss_d:.3f}", d_real=f"{probs[0]:.2f}", d_fake=f"{probs[1]:.2f}", d_dmg=f"{probs[2]:.2f}")
+                if team.is_main:
+                    _save(run, out, fixed_z, config, log_file)
     return run.g.eval(), run.d.eval()
 
 

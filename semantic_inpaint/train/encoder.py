@@ -23,11 +23,11 @@ import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
 from PIL import Image
-from tqdm.auto import tqdm
 
 from semantic_inpaint import masks as mask_lib
 from semantic_inpaint.models.dcgan import Generator, freeze, sample_z
 from semantic_inpaint.models.encoder import Encoder
+from semantic_inpaint.progress import shown
 from semantic_inpaint.train import checkpoint
 from semantic_inpaint.validate import to_float
 from semantic_inpaint.viz import image_grid, to_uint8
@@ -95,19 +95,17 @@ def train_encoder(
         step = int(state["step"])
     with checkpoint.open_log(out / "log.csv", step, ["step", "loss", "image_mse_samples", "image_mse_real", "latent_mse"]) as log_file:
         log = csv.writer(log_file)
-        bar = tqdm(total=config.steps, initial=step, disable=None if progress is None else not progress, desc="train-encoder")
-        enc.train()
-        while step < config.steps:
-            losses = _train_step(enc, g, opt, faces, n_real, gen, config)
-            step += 1
-            log.writerow([step, *(f"{v:.5f}" for v in losses)])
-            bar.update(1)
-            bar.set_postfix(loss=f"{losses[0]:.4f}")
-            if step % config.checkpoint_every == 0 or step == config.steps:
-                log_file.flush()
-                state = {"step": step, "encoder": enc.state_dict(), "opt": opt.state_dict(), "rng": gen.get_state(), "config": checkpoint.recipe(config)}
-                checkpoint.save(state, ckpt)
-        bar.close()
+        with shown("train-encoder", config.steps, "steps", progress, initial=step) as advance:
+            enc.train()
+            while step < config.steps:
+                losses = _train_step(enc, g, opt, faces, n_real, gen, config)
+                step += 1
+                log.writerow([step, *(f"{v:.5f}" for v in losses)])
+                advance(loss=f"{losses[0]:.4f}")
+                if step % config.checkpoint_every == 0 or step == config.steps:
+                    log_file.flush()
+                    state = {"step": step, "encoder": enc.state_dict(), "opt": opt.state_dict(), "rng": gen.get_state(), "config": checkpoint.recipe(config)}
+                    checkpoint.save(state, ckpt)
     return enc.eval()
 
 

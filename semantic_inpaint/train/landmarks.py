@@ -22,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from semantic_inpaint import masks as mask_lib
 from semantic_inpaint.losses.landmarks import LandmarkDetector, masked_frames
 from semantic_inpaint.models.dcgan import Generator, sample_z
 from semantic_inpaint.models.landmarks import LandmarkNet
+from semantic_inpaint.progress import shown
 from semantic_inpaint.viz import from_uint8, to_uint8
 
 MASK_KINDS = ("none", "centre", "left", "right", "random")
@@ -73,11 +73,13 @@ def labelled_frames(faces: np.ndarray, detector: LandmarkDetector, seed: int, ba
     """Masked uint8 frames of `faces` (one random mask each) and dlib's points for them (float32)."""
     gen = torch.Generator().manual_seed(seed)
     frames, points = [], []
-    for i in tqdm(range(0, len(faces), batch), desc="dlib labels", leave=False):
-        x = from_uint8(faces[i : i + batch])
-        f = masked_frames(x, random_masks(len(x), gen))
-        frames.append(f)
-        points.append(detector(f).astype(np.float32))
+    with shown("dlib labels", len(faces), "faces", None, quiet_end=True) as advance:
+        for i in range(0, len(faces), batch):
+            x = from_uint8(faces[i : i + batch])
+            f = masked_frames(x, random_masks(len(x), gen))
+            frames.append(f)
+            points.append(detector(f).astype(np.float32))
+            advance(len(x))
     return np.concatenate(frames), np.concatenate(points)
 
 
@@ -115,22 +117,24 @@ def train_landmarks(
     with open(out / "log.csv", "w", newline="") as f:
         log = csv.writer(f)
         log.writerow(["epoch", "train_l1_px", "val_error_px"])
-        for epoch in range(config.epochs):
-            net.train()
-            order = torch.randperm(len(frames), generator=order_gen)
-            running = 0.0
-            for s in tqdm(range(steps_per_epoch), desc=f"epoch {epoch}", leave=False):
-                idx = order[s * config.batch_size : (s + 1) * config.batch_size]
-                x = from_uint8(frames[idx.numpy()]).to(device)
-                loss = (net(x) - target_all[idx].to(device)).abs().mean()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sched.step()
-                running += float(loss.detach())
-            val_err = point_error(net, *val) if val is not None else float("nan")
-            log.writerow([epoch, f"{running / steps_per_epoch:.4f}", f"{val_err:.4f}"])
-            f.flush()
+        with shown("train-landmarks", total_steps, "steps", None) as advance:
+            for epoch in range(config.epochs):
+                net.train()
+                order = torch.randperm(len(frames), generator=order_gen)
+                running = 0.0
+                for s in range(steps_per_epoch):
+                    idx = order[s * config.batch_size : (s + 1) * config.batch_size]
+                    x = from_uint8(frames[idx.numpy()]).to(device)
+                    loss = (net(x) - target_all[idx].to(device)).abs().mean()
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                    sched.step()
+                    running += float(loss.detach())
+                    advance(epoch=epoch, loss=f"{float(loss):.3f}")
+                val_err = point_error(net, *val) if val is not None else float("nan")
+                log.writerow([epoch, f"{running / steps_per_epoch:.4f}", f"{val_err:.4f}"])
+                f.flush()
     net.eval()
     (out / "config.json").write_text(json.dumps(asdict(config), indent=2))
     return net
