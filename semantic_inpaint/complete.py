@@ -126,8 +126,8 @@ def complete(
         tensor (H, W), (N, H, W) or (N, 1, H, W); one mask for all images or one each.
     preset: 'thesis' (context + prior + hard dlib landmark loss), 'yeh2017' (context + prior),
         'structure' (context + prior + soft landmark loss), 'adapt' (yeh2017 with a colour
-        transform per candidate), 'fast' (yeh2017 from the encoder's guess, K = 16, 100 steps, Poisson blending), or a
-        SearchConfig. `overrides`
+        transform per candidate), 'fast' (yeh2017 from the encoder's guess, K = 16, 100 steps,
+        then the refinement, Poisson blending), or a SearchConfig. `overrides`
         replace its fields by name: iterations, candidates, lr, betas, seed, blend ('overlay'
         or 'poisson'), window, prior_weight, weight, landmark ('hard', 'soft', 'none'),
         landmark_threshold, landmark_tau, landmark_every, patience and min_improvement (early
@@ -136,7 +136,9 @@ def complete(
         faster on GPUs and on CPUs with fast bf16 such as AMD Zen 4) and fp32_last (with
         'bf16', the last steps in fp32, so the final losses settle closer to fp32's), adapt
         ('none' or 'colour'), init ('uniform', or 'encoder': start around the encoder's
-        guess), init_uniform and init_spread.
+        guess), init_uniform and init_spread, refine_steps, refine_lr and refine_reach (after
+        the search, a copy of G fine-tuned on each image's known pixels, trusted near them:
+        search.refine; 0 steps = off).
     models: (generator, discriminator) to use instead of the shipped pretrained ones; they are
         frozen in place (eval mode, no weight gradients), as the method requires.
     device: where to search; default CUDA when available, else CPU. A search whose estimated
@@ -207,6 +209,6 @@ def _search(
     """`search` on `y` in [-1, 1], showing its progress: a bar on a terminal (or always, with
     `progress=True`); with no terminal (logs, CI, a notebook's captured output) a line on
     stderr every 30 s of a long search; nothing with `progress=False`."""
-    with shown("search", config.iterations, "steps", progress, quiet_end=True) as advance, torch.enable_grad():
+    with shown("search", config.iterations + config.refine_steps, "steps", progress, quiet_end=True) as advance, torch.enable_grad():
         # enable_grad: the search needs autograd even if the caller runs under no_grad
         return search(g, d, y, m, config, detector, on_step=lambda _: advance(), landmark_net=net, start=start)

@@ -26,6 +26,8 @@ class Completion:
     z           (N, K, 100) the final latent vectors (a dropped candidate's z when it was dropped)
     colour      (N, K, 6) each candidate's colour numbers with adapt='colour' (search.apply_colour), else (N, K, 0)
     survivors   (N, K) bool, the candidates searched to the end: all, unless `halve_at` was set
+    refined     (N, 3, 64, 64) with refine_steps: the best candidate after the refinement
+                (search.refine), which the images are made of; else None
     inputs, masks, config: what the search ran on
     """
 
@@ -40,15 +42,18 @@ class Completion:
     masks: Tensor
     config: SearchConfig
     survivors: Tensor
+    refined: Tensor | None = None
 
     @classmethod
     def of(cls, result: SearchResult, x: Tensor, m: Tensor, config: SearchConfig) -> Completion:
         """`result` on the CPU, candidates in [0, 1], and the best candidate of each image put into `x`."""
         candidates = ((result.candidates.cpu() + 1) / 2).clamp(0, 1)
         best = result.best.cpu()
+        refined = None if result.refined is None else ((result.refined.cpu() + 1) / 2).clamp(0, 1)
+        picked = candidates[torch.arange(len(x)), best] if refined is None else refined
         losses, history = result.losses, result.history
         return cls(
-            images=_finish(candidates[torch.arange(len(x)), best], x, m, config.blend),
+            images=_finish(picked, x, m, config.blend),
             best=best,
             candidates=candidates,
             losses=LossTerms(*(t.cpu() for t in (losses.context, losses.prior, losses.landmark, losses.total))),
@@ -59,6 +64,7 @@ class Completion:
             masks=m,
             config=config,
             survivors=result.survivors.cpu(),
+            refined=refined,
         )
 
     def image(self, i: int = 0) -> Image.Image:
@@ -67,8 +73,8 @@ class Completion:
 
     @property
     def best_candidates(self) -> Tensor:
-        """(N, 3, 64, 64) the best candidate of each image, before the overlay."""
-        return self.candidates[torch.arange(len(self.best)), self.best]
+        """(N, 3, 64, 64) the best candidate of each image (refined, with refine_steps), before the overlay."""
+        return self.candidates[torch.arange(len(self.best)), self.best] if self.refined is None else self.refined
 
     def without_landmark_ranking(self) -> Completion:
         """The result `yeh2017` gives for the same search: the hard landmark loss has no gradient,
@@ -77,6 +83,8 @@ class Completion:
         Not for 'soft': that loss steers z, so yeh2017 needs a search of its own."""
         if self.config.loss.landmark == "soft":
             raise ValueError("the soft landmark loss changed the z trajectory: run preset='yeh2017' to compare, not a re-ranking")
+        if self.refined is not None:
+            raise ValueError("the refinement fine-tuned G for the candidate the landmark loss picked: run the search again with landmark='none'")
         total = self.config.loss.weight * (self.losses.context + self.losses.prior)
         best = best_survivor(total, self.survivors)
         config = self.config.with_overrides(landmark="none", landmark_every=0)

@@ -7,7 +7,8 @@
 `adapt`   yeh2017 plus a colour transform per candidate searched with z (ours): for real
           photos whose lighting the generator has not seen.
 `fast`    yeh2017 started from the encoder's guess (ours, the learned start), K = 16 and 100
-          steps (a tenth of the steps, a quarter of the candidates), Poisson blending.
+          steps (a tenth of the steps, a quarter of the candidates), then the refinement (ours:
+          G fine-tuned on the known pixels, search.refine), Poisson blending.
 Override any field: `complete(img, mask, preset="thesis", iterations=200, seed=3)`, or
 `dataclasses.replace(THESIS, ...)`.
 """
@@ -116,10 +117,23 @@ class SearchConfig:
     init: Init = "uniform"
     init_uniform: float = 0.5
     init_spread: float = 0.2
+    # Refinement (ours; off in thesis and yeh2017; search.refine): after the search, a copy of G
+    # for each image is fine-tuned on that image's known pixels for `refine_steps` Adam steps of
+    # size `refine_lr`, with the best z held fixed (Deep Generative Prior, Pan et al. 2020), and
+    # the refined rendering is trusted by distance to the nearest known pixel: fully on the
+    # hole's rim, fading as exp(-(d - 1) / refine_reach) inside it, where nothing held G to the
+    # face and the unrefined candidate stays. 0 steps = off.
+    refine_steps: int = 0
+    refine_lr: float = 1e-4
+    refine_reach: float = 4.0
     loss: LossConfig = field(default_factory=LossConfig)
 
     def __post_init__(self) -> None:
-        _numbers(self, ("iterations", "candidates", "seed", "patience", "fp32_last"), ("lr", "min_improvement", "init_uniform", "init_spread"))
+        _numbers(
+            self,
+            ("iterations", "candidates", "seed", "patience", "fp32_last", "refine_steps"),
+            ("lr", "min_improvement", "init_uniform", "init_spread", "refine_lr", "refine_reach"),
+        )
         if self.iterations < 0:
             raise InpaintInputError(f"iterations must be >= 0, got {self.iterations}")
         if self.candidates < 1:
@@ -156,6 +170,11 @@ class SearchConfig:
                 f"init_uniform must be in [0, 1) (the share of candidates with a uniform start) and init_spread in [0, 2], "
                 f"got {self.init_uniform}, {self.init_spread}"
             )
+        if self.refine_steps < 0 or not (math.isfinite(self.refine_lr) and self.refine_lr > 0) or not self.refine_reach > 0:
+            raise InpaintInputError(
+                f"refine_steps must be >= 0 (0 = off), refine_lr > 0 and refine_reach > 0 px (math.inf: trust the refined G "
+                f"everywhere), got {self.refine_steps}, {self.refine_lr}, {self.refine_reach}"
+            )
         if self.blend not in ("overlay", "poisson"):
             raise InpaintInputError(f"blend must be 'overlay' or 'poisson', got {self.blend!r}")
 
@@ -178,7 +197,9 @@ ADAPT = SearchConfig(adapt="colour", loss=LossConfig(landmark="none"))
 # start, a quarter of the candidates and a tenth of the steps are enough. Poisson blending, as
 # Yeh et al.: chosen on celeba-mini:val, where it hides the seam a generator that has seen few
 # real faces leaves (+0.4 dB centre hole, +3.7 dB random mask over the overlay).
-FAST = SearchConfig(iterations=100, candidates=16, init="encoder", blend="poisson", loss=LossConfig(landmark="none"))
+# The refinement, its step size and reach chosen on 16 celeba-mini:val faces, the best mean over
+# the centre, random and left masks: +0.19, +1.78, -0.17 dB over the unrefined search.
+FAST = SearchConfig(iterations=100, candidates=16, init="encoder", blend="poisson", refine_steps=100, loss=LossConfig(landmark="none"))
 PRESETS: dict[str, SearchConfig] = {"thesis": THESIS, "yeh2017": YEH2017, "structure": STRUCTURE, "adapt": ADAPT, "fast": FAST}
 
 

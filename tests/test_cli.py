@@ -152,6 +152,18 @@ def test_halve_at_reaches_the_search(face: Path, weights: Path, tiny_models, tmp
     np.testing.assert_array_equal(np.asarray(Image.open(out)), np.asarray(direct.image()))
 
 
+def test_refine_steps_reach_the_search(face: Path, weights: Path, tiny_models, tmp_path: Path) -> None:
+    # --refine-steps gives the picture of complete(..., refine_steps=...), not the unrefined one.
+    out = tmp_path / "refined.png"
+    _run("complete", face, "--mask", "centre", "--out", out, "--weights", weights, "--refine-steps", "3", "--iterations", "2", "--candidates", "2", "--preset", "yeh2017", "--no-progress")
+
+    def picture(**options):
+        return np.asarray(complete(Image.open(face), "centre", "yeh2017", models=tiny_models, device="cpu", iterations=2, candidates=2, progress=False, **options).image())
+
+    np.testing.assert_array_equal(np.asarray(Image.open(out)), picture(refine_steps=3))
+    assert not np.array_equal(np.asarray(Image.open(out)), picture())
+
+
 def test_precision_reaches_the_search(face: Path, weights: Path, tiny_models, tmp_path: Path) -> None:
     # --precision bf16 (and --fp32-last) give the picture of complete(...) with the same
     # options, not the fp32 one.

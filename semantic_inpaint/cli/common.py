@@ -12,7 +12,7 @@ from semantic_inpaint.errors import InpaintInputError
 
 CACHE_HELP = "folder for the rendered synthetic faces (default: $SEMANTIC_INPAINT_CACHE, else ~/.cache/semantic-inpaint)"
 # The options of `search_options`, passed on to the preset when given.
-SEARCH_OPTIONS = ("iterations", "candidates", "halve_at", "precision", "fp32_last")
+SEARCH_OPTIONS = ("iterations", "candidates", "halve_at", "precision", "fp32_last", "refine_steps")
 
 
 def add_command(sub: argparse._SubParsersAction, name: str, text: str, **kwargs: object) -> argparse.ArgumentParser:
@@ -32,7 +32,7 @@ def search_options() -> argparse.ArgumentParser:
     """The options shared by the commands that search (a parent parser); unset search options
     keep the preset's values."""
     search = argparse.ArgumentParser(add_help=False)
-    search.add_argument("--preset", choices=sorted(PRESETS), default=None, help="thesis: context + prior + dlib landmark loss; yeh2017: context + prior; structure: context + prior + soft landmark loss; adapt: yeh2017 + a colour transform per candidate; fast: yeh2017 from the encoder's guess, K = 16, 100 steps, Poisson blending (default: thesis; for a photo, fast)")
+    search.add_argument("--preset", choices=sorted(PRESETS), default=None, help="thesis: context + prior + dlib landmark loss; yeh2017: context + prior; structure: context + prior + soft landmark loss; adapt: yeh2017 + a colour transform per candidate; fast: yeh2017 from the encoder's guess, K = 16, 100 steps, refinement, Poisson blending (default: thesis; for a photo, fast)")
     search.add_argument("--iterations", type=int, default=None, help="Adam steps on z (preset default: 1000)")
     search.add_argument("--candidates", type=int, default=None, help="K latent vectors searched (preset default: 64)")
     search.add_argument(
@@ -50,6 +50,13 @@ def search_options() -> argparse.ArgumentParser:
         "and changes which candidate wins on some faces (default: fp32; see docs/performance.md)",
     )
     search.add_argument("--fp32-last", type=int, default=None, metavar="N", help="with --precision bf16: run the last N steps in fp32 (default: 0)")
+    search.add_argument(
+        "--refine-steps",
+        type=int,
+        default=None,
+        metavar="N",
+        help="after the search, fine-tune a copy of G on the known pixels for N steps and trust it near them (ours; fast: 100, others: 0 = off)",
+    )
     search.add_argument("--device", choices=["cpu", "cuda"], default=None, help="default: cuda when available, else cpu")
     search.add_argument("--weights", default=None, metavar="DIR", help="a weight set: a shipped one by name (celeba, synthetic) or a folder written by `train --export` (default: celeba)")
     return search

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor
@@ -14,6 +14,7 @@ from semantic_inpaint.config import SearchConfig
 from semantic_inpaint.losses.landmarks import LandmarkDetector
 from semantic_inpaint.models.landmarks import LandmarkNet
 from semantic_inpaint.search.objective import LossTerms, Objective, Terms, best_survivor, check_landmark_models
+from semantic_inpaint.search.refine import refine
 from semantic_inpaint.search.schedules import EarlyStopping, SuccessiveHalving
 from semantic_inpaint.search.start import initial_latents
 
@@ -40,6 +41,7 @@ class SearchResult:
     best: Tensor  # (N,) index of the surviving candidate with the lowest total
     history: LossHistory  # a candidate dropped by halving has NaN from then on
     survivors: Tensor  # (N, K) bool: searched to the end (all True unless config.halve_at)
+    refined: Tensor | None = None  # (N, 3, H, W) with config.refine_steps: the best candidate refined (search.refine)
 
 
 class _Recorder:
@@ -110,8 +112,9 @@ def search(
 
     G and D (and `landmark_net`) must be frozen (see models.freeze). `detector` is required
     when config.loss.landmark == 'hard', `landmark_net` when it is 'soft'. `on_step(t)` is
-    called after each step t = 0, 1, ... has moved and clamped z, e.g. to advance a progress
-    bar: the search itself prints nothing (`complete` shows the bar).
+    called after each step t = 0, 1, ... has moved and clamped z (and then after each step of
+    the refinement, t = iterations, ...), e.g. to advance a progress bar: the search itself
+    prints nothing (`complete` shows the bar).
     `weights` (N, 1, H, W) replaces the importance weights of eq. 15, e.g. all ones to
     project a whole image into G's range. `start` (N, z_dim): the encoder's guesses, which
     config.init == 'encoder' starts the candidates around (`start_points`).
@@ -124,7 +127,14 @@ def search(
     check_landmark_models(config.loss, detector, landmark_net)
     z = initial_latents(config, generator.z_dim, len(image), start).to(image.device)
     objective = Objective.build(generator, discriminator, image, mask, config.loss, detector, landmark_net, weights)
-    return _adam(objective, z, config, on_step)
+    result = _adam(objective, z, config, on_step)
+    if not config.refine_steps:
+        return result
+    picked = torch.arange(len(image))
+    z_best = torch.cat([result.z, result.colour], -1)[picked, result.best]
+    later = None if on_step is None else (lambda t: on_step(config.iterations + t))
+    refined = refine(objective, z_best, result.candidates[picked, result.best], config.refine_steps, config.refine_lr, config.refine_reach, later)
+    return replace(result, refined=refined)
 
 
 def _adam(objective: Objective, z0: Tensor, config: SearchConfig, on_step: Callable[[int], None] | None) -> SearchResult:

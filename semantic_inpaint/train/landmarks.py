@@ -130,8 +130,9 @@ def train_landmarks(
                     loss.backward()
                     opt.step()
                     sched.step()
-                    running += float(loss.detach())
-                    advance(epoch=epoch, loss=f"{float(loss):.3f}")
+                    value = float(loss.detach())
+                    running += value
+                    advance(epoch=epoch, loss=f"{value:.3f}")
                 val_err = point_error(net, *val) if val is not None else float("nan")
                 log.writerow([epoch, f"{running / steps_per_epoch:.4f}", f"{val_err:.4f}"])
                 f.flush()

@@ -1,0 +1,112 @@
+"""The refinement after the search (search.refine): the trust map by distance to the known
+pixels, worked out by hand; each image's copy of G learns from that image alone; the output is
+the refined rendering on the rim and the searched candidate deep inside (tiny random networks:
+plumbing and arithmetic, not quality)."""
+
+from __future__ import annotations
+
+import importlib
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from semantic_inpaint import complete, masks
+from semantic_inpaint.config import FAST, YEH2017, SearchConfig
+from semantic_inpaint.errors import InpaintInputError
+from semantic_inpaint.losses.context import context_loss
+from semantic_inpaint.search import search
+from semantic_inpaint.search.objective import Objective
+from semantic_inpaint.search.refine import hole_distance, refine, trust
+
+SMALL = {"iterations": 3, "candidates": 2}
+
+
+def _hole(h: int, w: int, top: int, left: int, size: int) -> torch.Tensor:
+    m = torch.ones(1, 1, h, w)
+    m[..., top : top + size, left : left + size] = 0
+    return m
+
+
+def test_distance_and_trust_are_worked_out_by_hand():
+    m = _hole(8, 8, 2, 2, 4)  # a 4x4 hole: a rim of 12 pixels at distance 1, 4 inside at 2
+    d = hole_distance(m)[0, 0]
+    assert torch.all(d[m[0, 0] == 1] == 0)
+    assert d[2, 2] == d[2, 5] == d[3, 2] == 1 and d[3, 3] == d[4, 4] == 2
+    assert int((d == 1).sum()) == 12 and int((d == 2).sum()) == 4
+    a = trust(m, reach=2.0)[0, 0]
+    assert torch.all(a[d <= 1] == 1) and torch.allclose(a[d == 2], torch.tensor(math.exp(-0.5)))
+    # Against a brute force: the nearest known pixel by Euclidean distance.
+    rng = np.random.default_rng(0)
+    r = torch.from_numpy((rng.random((1, 1, 12, 12)) < 0.3).astype(np.float32))
+    known = np.argwhere(r[0, 0].numpy() == 1)
+    brute = np.array([[np.min(np.hypot(*(known - (i, j)).T)) for j in range(12)] for i in range(12)])
+    assert np.allclose(hole_distance(r)[0, 0].numpy(), brute)
+
+
+def _objective(tiny_models, faces, mask: torch.Tensor) -> Objective:
+    g, d = tiny_models
+    y = torch.from_numpy(faces).permute(0, 3, 1, 2).float() / 127.5 - 1
+    return Objective.build(g, d, y, mask.expand(len(y), 1, 64, 64), YEH2017.loss)
+
+
+def test_refinement_fits_the_known_pixels_and_each_image_learns_alone(tiny_models, faces, monkeypatch):
+    objective = _objective(tiny_models, faces[:2], masks.named("centre")[None, None].float())
+    z = torch.rand(2, objective.z_dim) * 2 - 1
+    with torch.no_grad():
+        picked = objective.generator(z)
+    refined = refine(objective, z, picked, steps=20, lr=1e-3, reach=math.inf)
+    before, after = (context_loss(x[:, None], objective.image, objective.weights)[:, 0] for x in (picked, refined))
+    assert torch.all(after < 0.8 * before)  # G's copies drew the known pixels much closer
+    # Image 0 refined alone is image 0 refined beside image 1: its copy of G saw only its own face.
+    alone = Objective.build(*tiny_models, objective.image[:1], objective.mask[:1], YEH2017.loss)
+    assert torch.allclose(refine(alone, z[:1], picked[:1], steps=20, lr=1e-3, reach=math.inf), refined[:1], atol=1e-5)
+    monkeypatch.setattr(importlib.import_module("semantic_inpaint.search.refine"), "CHUNK", 1)  # one image at a time: the same refinement
+    assert torch.allclose(refine(objective, z, picked, steps=20, lr=1e-3, reach=math.inf), refined, atol=1e-5)
+
+
+def test_deep_in_the_hole_the_searched_candidate_stays(tiny_models, faces):
+    objective = _objective(tiny_models, faces[:1], masks.named("centre")[None, None].float())
+    z = torch.rand(1, objective.z_dim) * 2 - 1
+    with torch.no_grad():
+        picked = objective.generator(z)
+    full = refine(objective, z, picked, steps=5, lr=1e-3, reach=math.inf)
+    short = refine(objective, z, picked, steps=5, lr=1e-3, reach=1e-3)
+    d = hole_distance(objective.mask).expand_as(picked)
+    assert torch.allclose(short[d <= 1], full[d <= 1])  # known pixels and the rim: refined
+    assert torch.allclose(short[d >= 2], picked[d >= 2])  # inside: the candidate of the search
+    assert not torch.allclose(full[d >= 2], picked[d >= 2])
+
+
+def test_complete_builds_its_images_from_the_refined_candidate(tiny_models, faces):
+    plain = complete(faces[0], "centre", models=tiny_models, preset="yeh2017", blend="overlay", **SMALL)
+    c = complete(faces[0], "centre", models=tiny_models, preset="yeh2017", blend="overlay", refine_steps=4, **SMALL)
+    assert plain.refined is None and c.refined.shape == (1, 3, 64, 64)
+    assert torch.equal(c.best, plain.best) and torch.equal(c.candidates, plain.candidates)  # the same search
+    hole = c.masks == 0
+    assert torch.equal(c.best_candidates, c.refined)
+    assert torch.allclose(c.images.masked_select(hole), c.refined.masked_select(hole.expand_as(c.refined)))
+    assert not torch.allclose(c.images, plain.images)
+    with pytest.raises(ValueError, match="refinement"):
+        c.without_landmark_ranking()
+    again = complete(faces[0], "centre", models=tiny_models, preset="yeh2017", blend="overlay", refine_steps=4, **SMALL)
+    assert torch.equal(again.images, c.images)  # the same seed, the same output
+
+
+def test_refinement_settings_are_checked_and_fast_refines():
+    assert FAST.refine_steps > 0 and YEH2017.refine_steps == 0 and SearchConfig().refine_steps == 0
+    for bad in ({"refine_steps": -1}, {"refine_lr": 0.0}, {"refine_reach": 0.0}, {"refine_reach": float("nan")}):
+        with pytest.raises(InpaintInputError, match="refine_steps must be >= 0"):
+            SearchConfig(**bad)
+    with pytest.raises(InpaintInputError, match="refine_steps must be a whole number"):
+        SearchConfig(refine_steps=1.5)
+
+
+def test_search_reports_the_refinement_steps_after_its_own(tiny_models, faces):
+    y = torch.from_numpy(faces[:1]).permute(0, 3, 1, 2).float() / 127.5 - 1
+    m = masks.named("centre")[None, None].float()
+    steps: list[int] = []
+    config = YEH2017.with_overrides(refine_steps=2, **SMALL)
+    result = search(*tiny_models, y, m, config, on_step=steps.append)
+    assert steps == [0, 1, 2, 3, 4] and result.refined.shape == y.shape
