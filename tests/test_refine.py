@@ -15,6 +15,7 @@ import torch
 from semantic_inpaint import complete, masks
 from semantic_inpaint.config import FAST, YEH2017, SearchConfig
 from semantic_inpaint.errors import InpaintInputError
+from semantic_inpaint.evaluate.methods import runs
 from semantic_inpaint.losses.context import context_loss
 from semantic_inpaint.search import search
 from semantic_inpaint.search.objective import Objective
@@ -110,3 +111,9 @@ def test_search_reports_the_refinement_steps_after_its_own(tiny_models, faces):
     config = YEH2017.with_overrides(refine_steps=2, **SMALL)
     result = search(*tiny_models, y, m, config, on_step=steps.append)
     assert steps == [0, 1, 2, 3, 4] and result.refined.shape == y.shape
+
+
+def test_evaluate_gives_thesis_and_yeh2017_their_own_refined_searches():
+    # One shared search re-ranked serves both without refinement; with it, each pick needs its own.
+    assert runs(["thesis", "yeh2017", "tv"], {}) == [("thesis", "yeh2017"), ("tv",)]
+    assert runs(["thesis", "yeh2017", "tv"], {"refine_steps": 5}) == [("thesis",), ("yeh2017",), ("tv",)]

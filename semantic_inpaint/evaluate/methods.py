@@ -47,9 +47,11 @@ def check_methods(methods: Sequence[str], library: object = None) -> list[str]:
 def runs(methods: list[str], overrides: dict[str, object]) -> list[tuple[str, ...]]:
     """The computations behind `methods`, in order: one tuple of methods per search or baseline.
     `thesis` and `yeh2017` share one search when both are asked for, unless an override gives
-    the thesis a landmark loss with a gradient (then the two trajectories differ)."""
+    the thesis a landmark loss with a gradient (then the two trajectories differ) or a
+    refinement (which fine-tunes G for the candidate each ranking picks)."""
     shared = [m for m in methods if m in SHARED_SEARCH]
-    if len(shared) < 2 or PRESETS["thesis"].with_overrides(**overrides).loss.landmark not in ("hard", "none"):
+    thesis = PRESETS["thesis"].with_overrides(**overrides)
+    if len(shared) < 2 or thesis.loss.landmark not in ("hard", "none") or thesis.refine_steps:
         return [(m,) for m in methods]
     return [tuple(shared) if m == shared[0] else (m,) for m in methods if m != shared[1]]
 
