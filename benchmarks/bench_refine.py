@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from semantic_inpaint import complete, load_pretrained
-from semantic_inpaint.blend import overlay, poisson_blend
+from semantic_inpaint.blend import put_back
 from semantic_inpaint.data import load_images
 from semantic_inpaint.evaluate.run import mask_for
 from semantic_inpaint.evaluate.summary import mean_and_interval
@@ -59,7 +59,7 @@ def main() -> None:
                 refine_steps=args.refine_steps, refine_lr=args.refine_lr, refine_reach=args.refine_reach,
             )
             picked = c.candidates[torch.arange(len(x)), c.best]
-            plain = overlay(poisson_blend(picked * 2 - 1, x * 2 - 1, m).add(1).div(2).clamp(0, 1), x, m)
+            plain = put_back(picked, x, m, c.config.blend)
             for method, out in (("fast_unrefined", plain), ("fast", c.images)):
                 scores = psnr(out, x), ssim(out, x)
                 rows += [{"image": lo + i, "mask": name, "method": method, "psnr": float(scores[0][i]), "ssim": float(scores[1][i])} for i in range(len(x))]

@@ -134,3 +134,11 @@ def poisson_blend(generated: torch.Tensor, image: torch.Tensor, mask: torch.Tens
         filled[members] = system.solve(g_all[members], f_all[members])
     blended = torch.from_numpy(filled).to(dtype=image.dtype, device=image.device).reshape(image.shape)
     return torch.where(mask.bool(), image, blended)
+
+
+def put_back(picked: torch.Tensor, image: torch.Tensor, mask: torch.Tensor, blend: str) -> torch.Tensor:
+    """The known pixels of `image` over `picked` (both in [0, 1]), overlaid or, with
+    blend='poisson', Poisson-blended (in G's range, [-1, 1]); known pixels bit-exact copies of `image`."""
+    if blend == "poisson":
+        picked = poisson_blend(picked * 2 - 1, image * 2 - 1, mask).add(1).div(2).clamp(0, 1)
+    return overlay(picked, image, mask)

@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from semantic_inpaint.blend import overlay, poisson_blend
+from semantic_inpaint.blend import put_back
 from semantic_inpaint.config import SearchConfig
 from semantic_inpaint.io import to_pil
 from semantic_inpaint.search import LossHistory, LossTerms, SearchResult, best_survivor
@@ -53,7 +53,7 @@ class Completion:
         picked = candidates[torch.arange(len(x)), best] if refined is None else refined
         losses, history = result.losses, result.history
         return cls(
-            images=_finish(picked, x, m, config.blend),
+            images=put_back(picked, x, m, config.blend),
             best=best,
             candidates=candidates,
             losses=LossTerms(*(t.cpu() for t in (losses.context, losses.prior, losses.landmark, losses.total))),
@@ -91,7 +91,7 @@ class Completion:
         picked = self.candidates[torch.arange(len(best)), best]
         return replace(
             self,
-            images=_finish(picked, self.inputs, self.masks, config.blend),
+            images=put_back(picked, self.inputs, self.masks, config.blend),
             best=best,
             losses=LossTerms(self.losses.context, self.losses.prior, torch.zeros_like(total), total),
             history=LossHistory(self.history.context, self.history.prior, self.history.landmark[:0], []),
@@ -104,13 +104,6 @@ class Completion:
             f"Completion({n} image(s), {k} candidates, {self.config.iterations} iterations, "
             f"landmark={self.config.loss.landmark!r}, blend={self.config.blend!r}, best={self.best.tolist()})"
         )
-
-
-def _finish(picked: Tensor, x: Tensor, m: Tensor, blend: str) -> Tensor:
-    """Known pixels of `x` over the `picked` candidates (all in [0, 1]), overlaid or Poisson-blended."""
-    if blend == "poisson":
-        picked = poisson_blend(picked * 2 - 1, x * 2 - 1, m).add(1).div(2).clamp(0, 1)
-    return overlay(picked, x, m)  # known pixels bit-exact copies of the input
 
 
 __all__ = ["Completion"]
