@@ -117,3 +117,16 @@ def test_evaluate_gives_thesis_and_yeh2017_their_own_refined_searches():
     # One shared search re-ranked serves both without refinement; with it, each pick needs its own.
     assert runs(["thesis", "yeh2017", "tv"], {}) == [("thesis", "yeh2017"), ("tv",)]
     assert runs(["thesis", "yeh2017", "tv"], {"refine_steps": 5}) == [("thesis",), ("yeh2017",), ("tv",)]
+
+
+def test_refinement_reports_each_step_once_however_many_chunks(tiny_models, faces, monkeypatch):
+    objective = _objective(tiny_models, faces[:3], masks.named("centre")[None, None].float())
+    z = torch.rand(3, objective.z_dim) * 2 - 1
+    module = importlib.import_module("semantic_inpaint.search.refine")
+    monkeypatch.setattr(module, "CHUNK", 1)  # three chunks of one image
+    chunks_begun, seen = [], []
+    fine_tune = module._fine_tune
+    monkeypatch.setattr(module, "_fine_tune", lambda *a: chunks_begun.append(1) or fine_tune(*a))
+    refine(objective, z, objective.generator(z).detach(), steps=6, lr=1e-3, reach=4.0, on_step=lambda t: seen.append((t, len(chunks_begun))))
+    # The bar's six steps once each, in order, two in each chunk rather than all in the last.
+    assert seen == [(0, 1), (1, 1), (2, 2), (3, 2), (4, 3), (5, 3)]

@@ -54,19 +54,27 @@ def refine(
     """The refined rendering (N, 3, H, W) in [-1, 1] for each image's picked `z` (N, z_dim, or
     z_dim + 6 with the colour numbers, see apply_colour), held fixed while a copy of G per image
     takes `steps` Adam steps of size `lr` on that image's context and prior losses; mixed with
-    `picked`, the unrefined candidate G(z), by `trust(mask, reach)`. `on_step(t)` after each step
-    (of the last chunk of CHUNK images)."""
+    `picked`, the unrefined candidate G(z), by `trust(mask, reach)`. `on_step(t)`, t = 0 ..
+    steps - 1, spread evenly over the chunks of CHUNK images, so a progress bar moves throughout."""
     out = []
-    for lo in range(0, len(z), CHUNK):
+    chunks = -(-len(z) // CHUNK)
+    reported = 0
+
+    def report(done: int) -> None:  # `done` steps of all chunks' chunks * steps
+        nonlocal reported
+        while on_step is not None and reported < done // chunks:
+            on_step(reported)
+            reported += 1
+
+    for c, lo in enumerate(range(0, len(z), CHUNK)):
         part = slice(lo, lo + CHUNK)
-        last = lo + CHUNK >= len(z)
-        refined = _fine_tune(objective, part, z[part], steps, lr, on_step if last else None)
+        refined = _fine_tune(objective, part, z[part], steps, lr, lambda t, c=c: report(c * steps + t + 1))
         a = trust(objective.mask[part], reach)
         out.append(a * refined + (1 - a) * picked[part])
     return torch.cat(out)
 
 
-def _fine_tune(objective: Objective, part: slice, z: Tensor, steps: int, lr: float, on_step: Callable[[int], None] | None) -> Tensor:
+def _fine_tune(objective: Objective, part: slice, z: Tensor, steps: int, lr: float, on_step: Callable[[int], None]) -> Tensor:
     """G(z) for the images `part` of `objective`, each drawn by its own copy of G after `steps`
     Adam steps on its image's context and prior losses."""
     g, zd, n = objective.generator, objective.z_dim, len(z)
@@ -90,7 +98,6 @@ def _fine_tune(objective: Objective, part: slice, z: Tensor, steps: int, lr: flo
         opt.zero_grad(set_to_none=True)
         loss.sum().backward()
         opt.step()
-        if on_step is not None:
-            on_step(t)
+        on_step(t)
     with torch.no_grad():
         return draw()
