@@ -5,6 +5,7 @@ each against one process. Plumbing, not quality."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from PIL import Image
 
 from semantic_inpaint import cli
 from semantic_inpaint.distributed import World
-from semantic_inpaint.models.weights import load_pretrained
+from semantic_inpaint.models.weights import fingerprint, load_encoder, load_pretrained
 from semantic_inpaint.train import export
 
 KEY = ("image", "mask", "method")
@@ -96,6 +97,7 @@ def test_torchrun_training_is_one_process_on_the_whole_batch(tiny_models, faces:
     data, weights = _faces_and_weights(tiny_models, faces, tmp_path)
     argv = ["train", "--data", str(data), "--n", "4", "--warm-start", str(weights), "--batch-size", "4", "--d-only-steps", "1"]
     argv += ["--damaged-negatives", "0.5", "--augment", "color,translation", "--freeze-d", "1", "--sample-every", "2", "--device", "cpu"]
+    argv += ["--reconstruction", "1"]  # and G with an encoder rebuilding 2 faces a step, 1 in each process
     _in_this_process([*argv, "--steps", "3", "--out", str(tmp_path / "one"), "--export", str(tmp_path / "one.w")])
     # Two processes, each with 2 of the 4 faces (and 1 of the 2 damaged ones), stopped at step 2
     # and resumed to step 3 from rank 0's checkpoint.
@@ -103,12 +105,16 @@ def test_torchrun_training_is_one_process_on_the_whole_batch(tiny_models, faces:
     _torchrun([*argv, "--steps", "3", "--out", str(tmp_path / "two"), "--export", str(tmp_path / "two.w")])
 
     one, two = (load_pretrained(tmp_path / w, "cpu") for w in ("one.w", "two.w"))
-    for a, b in ((one.generator, two.generator), (one.discriminator, two.discriminator)):
+    manifest = json.loads((tmp_path / "one.w" / "manifest.json").read_text())
+    assert manifest["warm_start"] == str(weights) and manifest["warm_start_generator"] == fingerprint(tiny_models[0])  # where it began
+    assert manifest["steps"] == 3 and manifest["files"]["encoder"]["generator"] == fingerprint(one.generator)
+    encoders = [load_encoder(models.generator, tmp_path / w, "cpu") for models, w in ((one, "one.w"), (two, "two.w"))]
+    for a, b in ((one.generator, two.generator), (one.discriminator, two.discriminator), encoders):
         for (name, x), y in zip(a.state_dict().items(), b.state_dict().values()):
             # The same arithmetic, summed in another order: equal to float32 rounding.
             assert torch.allclose(x.double(), y.double(), rtol=1e-4, atol=1e-5), name
-    logs = [np.loadtxt(tmp_path / run / "log.csv", delimiter=",", skiprows=1, usecols=(0, 2, 3, 4, 5, 6)) for run in ("one", "two")]
-    assert logs[0].shape == (3, 6) and np.allclose(logs[0], logs[1], atol=2e-4)  # the whole batch's losses
+    logs = [np.loadtxt(tmp_path / run / "log.csv", delimiter=",", skiprows=1, usecols=(0, 2, 3, 4, 5, 6, 7)) for run in ("one", "two")]
+    assert logs[0].shape == (3, 7) and np.allclose(logs[0], logs[1], atol=2e-4)  # the whole batch's losses
     assert sorted(p.name for p in (tmp_path / "two" / "samples").iterdir()) == ["step_000002.png", "step_000003.png"]
 
 

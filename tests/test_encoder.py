@@ -90,6 +90,19 @@ def test_an_encoder_is_found_for_its_generator_and_refused_for_another(tiny_mode
     assert torch.allclose(done.z[:, 0], guess, atol=1e-6)
 
 
+def test_a_warm_start_with_rebuilding_takes_the_sets_encoder_only_if_it_fits(tiny_models, weight_set):
+    from semantic_inpaint.cli.train import _warm_start
+
+    g, _ = tiny_models
+    assert _warm_start(str(weight_set))[2] is None  # no encoder in the set: E starts afresh
+    enc = Encoder(width=8).eval()
+    add_to_manifest(weight_set, "encoder", enc, generator=fingerprint(g))
+    warm_g, _, warm_e, width = _warm_start(str(weight_set))
+    assert width == 8 and all(torch.equal(a, b) for a, b in zip(warm_e.values(), enc.state_dict().values()))
+    add_to_manifest(weight_set, "encoder", enc, generator="0" * 64)  # one of another generator: not taken
+    assert _warm_start(str(weight_set))[2] is None
+
+
 def test_fast_is_yeh2017_from_the_encoder_and_init_is_checked():
     assert FAST.init == "encoder" and FAST.loss == YEH2017.loss and FAST.iterations == YEH2017.iterations // 10
     assert FAST.candidates == 16  # as measured against yeh2017 in docs/results.md

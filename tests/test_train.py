@@ -52,7 +52,7 @@ def test_freeze_d_keeps_the_first_layer_and_trains_the_rest(tmp_path):
     start = Discriminator(width=8).state_dict()
     images = np.random.default_rng(0).integers(0, 256, (8, 64, 64, 3), dtype=np.uint8)
     config = TrainConfig(steps=3, batch_size=4, width=8, augment="color,translation", freeze_d=1, damaged_negatives=0.5, sample_every=3)
-    _, d = train(images, tmp_path, config, progress=False, warm_start=Generator(width=8).state_dict(), warm_start_d=start)
+    d = train(images, tmp_path, config, progress=False, warm_start=Generator(width=8).state_dict(), warm_start_d=start).discriminator
     after = d.state_dict()
     assert torch.equal(after["layers.0.weight"], start["layers.0.weight"])  # frozen
     assert not torch.equal(after["layers.2.weight"], start["layers.2.weight"])  # trained
@@ -70,19 +70,63 @@ def _train_tiny(out, steps: int, progress: bool | None = False, **kw):
     return train(images, out, config, progress=progress, warm_start=start_g, warm_start_d=start_d)
 
 
-def test_a_resumed_run_is_the_run_that_was_not_interrupted(tmp_path):
-    straight = _train_tiny(tmp_path / "straight", 4)
-    _train_tiny(tmp_path / "resumed", 2)
+@pytest.mark.parametrize("reconstruction", [0.0, 0.5])
+def test_a_resumed_run_is_the_run_that_was_not_interrupted(tmp_path, reconstruction):
+    straight = _train_tiny(tmp_path / "straight", 4, reconstruction=reconstruction)
+    _train_tiny(tmp_path / "resumed", 2, reconstruction=reconstruction)
     with open(tmp_path / "resumed" / "log.csv", "a") as f:
         f.write("3,joint,0.1,0.2,0.5,0.5,0.5\n4,joi")  # rows logged after the checkpoint, the last torn
-    resumed = _train_tiny(tmp_path / "resumed", 4)  # longer than it was first asked to run
+    resumed = _train_tiny(tmp_path / "resumed", 4, reconstruction=reconstruction)  # longer than it was first asked to run
+    assert (straight.encoder is None) == (not reconstruction)
     for a, b in zip(straight, resumed):
-        for (name, x), y in zip(a.state_dict().items(), b.state_dict().values()):
+        for (name, x), y in zip(a.state_dict().items() if a is not None else (), b.state_dict().values() if b is not None else ()):
             assert torch.equal(x, y), name
     logs = [(tmp_path / run / "log.csv").read_text() for run in ("straight", "resumed")]
     assert logs[0] == logs[1] and logs[0].count("\n") == 5
+    assert logs[0].splitlines()[0].endswith("rebuild_mse") == bool(reconstruction)
     with pytest.raises(ValueError, match=r"other training settings \(lr_d\)"):
-        _train_tiny(tmp_path / "resumed", 5, lr_d=1e-3)
+        _train_tiny(tmp_path / "resumed", 5, lr_d=1e-3, reconstruction=reconstruction)
+    with pytest.raises(ValueError, match=r"other training settings \(reconstruction\)"):
+        _train_tiny(tmp_path / "resumed", 5, reconstruction=0.25)
+
+
+def test_a_checkpoint_from_before_a_setting_existed_resumes_at_its_default(tmp_path):
+    from semantic_inpaint.train import checkpoint
+
+    saved = checkpoint.recipe(TrainConfig(steps=4))
+    del saved["reconstruction"], saved["lr_e"]  # written before rebuilding was a setting
+    checkpoint.check_resume(saved, TrainConfig(steps=8), tmp_path / "old.pt")  # the same run: resumes
+    with pytest.raises(ValueError, match=r"other training settings \(reconstruction\)"):
+        checkpoint.check_resume(saved, TrainConfig(steps=8, reconstruction=1.0), tmp_path / "old.pt")
+
+
+def test_rebuilding_pulls_g_and_the_encoder_towards_the_real_faces(tmp_path, faces):
+    from semantic_inpaint.models.encoder import Encoder
+    from semantic_inpaint.train.encoder import random_masks
+
+    torch.manual_seed(0)
+    start_g, start_d, start_e = Generator(width=8).state_dict(), Discriminator(width=8).state_dict(), Encoder(width=8).state_dict()
+    x = torch.from_numpy(faces).permute(0, 3, 1, 2).float() / 127.5 - 1
+    m = random_masks(len(x), torch.Generator().manual_seed(5))
+
+    def rebuild_error(g: Generator, e: Encoder) -> float:
+        with torch.no_grad():
+            return float((g.eval()(e.eval()(x, m)) - x).square().mean())
+
+    g0, e0 = Generator(width=8), Encoder(width=8)
+    g0.load_state_dict(start_g), e0.load_state_dict(start_e)
+    error = {}
+    for weight in (0.0, 1.0):
+        config = TrainConfig(steps=40, batch_size=4, width=8, reconstruction=weight, lr_g=3e-3, lr_e=3e-3, sample_every=40)
+        g, _, e = train(faces, tmp_path / str(weight), config, progress=False, warm_start=start_g, warm_start_d=start_d, warm_start_e=start_e)
+        assert (e is None) == (not weight)
+        error[weight] = rebuild_error(g, e if e is not None else e0)
+    # The four faces, through E and G: much closer than the same run's GAN steps alone leave them.
+    assert error[1.0] < 0.7 * error[0.0] and error[1.0] < rebuild_error(g0, e0)
+    rows = list(csv.DictReader(open(tmp_path / "1.0" / "log.csv")))
+    assert np.mean([float(r["rebuild_mse"]) for r in rows[-10:]]) < np.mean([float(r["rebuild_mse"]) for r in rows[:10]])
+    with pytest.raises(ValueError, match="reconstruction is a weight >= 0"):
+        train(faces, tmp_path / "bad", TrainConfig(steps=1, width=8, reconstruction=-1.0), progress=False)
 
 
 def test_training_without_a_terminal_prints_progress_lines_with_the_losses(tmp_path, capsys, monkeypatch):

@@ -9,7 +9,8 @@ import shutil
 from pathlib import Path
 
 from semantic_inpaint.cli.common import CACHE_HELP, add_command, command_line, device_of
-from semantic_inpaint.models.weights import default_device, load_pretrained
+from semantic_inpaint.errors import WeightsError
+from semantic_inpaint.models.weights import default_device, load_encoder, load_pretrained
 
 
 def add_train_parser(sub: argparse._SubParsersAction) -> None:
@@ -32,6 +33,15 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
         metavar="none|teacher|WEIGHTS",
         help="start G from the teacher, or G and D from a weight set (a name such as 'synthetic', or a folder) (default: none)",
     )
+    t.add_argument(
+        "--reconstruction",
+        type=float,
+        default=0.0,
+        metavar="WEIGHT",
+        help="after each G step, G and an encoder also learn to rebuild real faces with holes, with this weight; "
+        "the encoder (warm-started from the --warm-start set's, if it has one) is exported beside G and D (default: 0, off)",
+    )
+    t.add_argument("--lr-e", type=float, default=1e-4, help="the encoder's Adam step size, with --reconstruction (default: 1e-4)")
     t.add_argument("--seed", type=int, default=0, help="data order, z, augmentations and damage (default: 0)")
     t.add_argument("--sample-every", type=int, default=250)
     t.add_argument("--device", default=None)
@@ -70,19 +80,24 @@ def add_train_encoder_parser(sub: argparse._SubParsersAction) -> None:
     en.set_defaults(func=run_train_encoder)
 
 
-def _warm_start(choice: str) -> tuple[dict | None, dict | None, int]:
-    """--warm-start as (G's state, D's state, width): none; the teacher's G (at the DCGAN's
-    width, 64); or G and D of a weight set, at its width."""
+def _warm_start(choice: str) -> tuple[dict | None, dict | None, dict | None, int]:
+    """--warm-start as (G's state, D's state, the encoder's state, width): none; the teacher's G
+    (at the DCGAN's width, 64); or G and D of a weight set, with its encoder if it has one for
+    that G, at its width."""
     from semantic_inpaint.train import teacher_warm_start
 
     if choice == "none":
-        return None, None, 64
+        return None, None, None, 64
     if choice == "teacher":
         from semantic_inpaint.data.synthetic import load_teacher
 
-        return teacher_warm_start(load_teacher()), None, 64
+        return teacher_warm_start(load_teacher()), None, None, 64
     start = load_pretrained(choice, "cpu")
-    return start.generator.state_dict(), start.discriminator.state_dict(), start.generator.width
+    try:
+        encoder = load_encoder(start.generator, choice, "cpu").state_dict()
+    except WeightsError:  # none, or one of another generator: the encoder starts afresh
+        encoder = None
+    return start.generator.state_dict(), start.discriminator.state_dict(), encoder, start.generator.width
 
 
 def run_train(args: argparse.Namespace) -> None:
@@ -97,7 +112,7 @@ def run_train(args: argparse.Namespace) -> None:
     images = load_images(args.data, n=args.n, cache_dir=args.cache)
     if team.is_main:
         team.barrier()
-    warm, warm_d, width = _warm_start(args.warm_start)
+    warm, warm_d, warm_e, width = _warm_start(args.warm_start)
     config = TrainConfig(
         steps=args.steps,
         batch_size=args.batch_size,
@@ -107,14 +122,29 @@ def run_train(args: argparse.Namespace) -> None:
         damaged_negatives=args.damaged_negatives,
         augment=args.augment,
         freeze_d=args.freeze_d,
+        reconstruction=args.reconstruction,
+        lr_e=args.lr_e,
         width=width,  # a warm start's, else the DCGAN's 64
         seed=args.seed,
         sample_every=args.sample_every,
         checkpoint_every=args.sample_every,
     )
-    g, d = train(images, args.out, config, device=device, warm_start=warm, warm_start_d=warm_d)
+    g, d, encoder = train(images, args.out, config, device=device, warm_start=warm, warm_start_d=warm_d, warm_start_e=warm_e)
     if args.export and team.is_main:
-        manifest = export(g, d, args.export, command=command_line(), data=args.data, train_images=len(images))
+        from semantic_inpaint.models import Generator
+        from semantic_inpaint.models.weights import add_to_manifest, fingerprint
+
+        # What the run started from, by the fingerprint of its G: a weight set's name may later
+        # hold other weights (a retrained default set), the fingerprint names these ones.
+        start = {"warm_start": args.warm_start}
+        if warm is not None:
+            start_g = Generator(config.z_dim, width)
+            start_g.load_state_dict(warm)
+            start["warm_start_generator"] = fingerprint(start_g)
+        info = dict(command=command_line(), data=args.data, train_images=len(images), steps=args.steps, **start)
+        manifest = export(g, d, args.export, **info)
+        if encoder is not None:  # trained with this G: the learned start of its weight set
+            manifest = add_to_manifest(args.export, "encoder", encoder.cpu(), generator=fingerprint(g), command=command_line(), real=args.data)
         print(json.dumps(manifest["files"], indent=2))
     distributed.finish()
 

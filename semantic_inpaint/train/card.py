@@ -25,15 +25,17 @@ from semantic_inpaint.viz import from_uint8, image_grid, to_uint8
 
 
 def training_curve(log_csv: str | os.PathLike) -> Figure:
-    """D's loss and its mean scores on real, generated and damaged faces along training."""
+    """D's loss and its mean scores on real, generated and damaged faces along training, and
+    with `reconstruction` the error of the rebuilt real faces."""
     with open(log_csv, newline="") as f:
         rows = list(csv.DictReader(f))
     step = np.array([int(r["step"]) for r in rows])
     col = lambda k: np.array([float(r[k]) for r in rows])  # noqa: E731
     smooth = lambda v: np.convolve(v, np.ones(25) / 25, mode="valid")  # noqa: E731
     s = step[24:]
-    fig = Figure(figsize=(10, 3.5), layout="constrained")
-    a, b = fig.subplots(1, 2)
+    rebuilt = "rebuild_mse" in rows[0]
+    fig = Figure(figsize=(15 if rebuilt else 10, 3.5), layout="constrained")
+    a, b, *c = fig.subplots(1, 3 if rebuilt else 2)
     a.plot(s, smooth(col("loss_d")), label="D loss")
     joint = col("loss_g") > 0
     if joint.any():
@@ -44,8 +46,11 @@ def training_curve(log_csv: str | os.PathLike) -> Figure:
         b.plot(s, smooth(col(key)), label=label)
     b.set(xlabel="step", ylabel="mean D(x)", ylim=(0, 1), title="discriminator scores")
     b.legend()
+    if rebuilt:
+        c[0].plot(s, smooth(col("rebuild_mse")))
+        c[0].set(xlabel="step", ylabel="MSE (images in [-1, 1])", title="real faces rebuilt by G(E(x * m, m))")
     if (~joint).any() and joint.any():
-        for ax in (a, b):
+        for ax in (a, b, *c):
             ax.axvline(step[joint][0], color="grey", ls=":", lw=1)
     return fig
 

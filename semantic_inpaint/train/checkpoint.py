@@ -22,8 +22,10 @@ def recipe(config: object) -> dict:
 
 
 def check_resume(saved: dict, config: object, path: Path) -> None:
-    """Refuse to resume the checkpoint at `path` with settings that would compute another run."""
-    differ = sorted(k for k, v in recipe(config).items() if k not in LENGTH_FIELDS and saved.get(k) != v)
+    """Refuse to resume the checkpoint at `path` with settings that would compute another run.
+    A setting the checkpoint predates counts as its default, which is what that run computed."""
+    defaults = recipe(type(config)())
+    differ = sorted(k for k, v in recipe(config).items() if k not in LENGTH_FIELDS and saved.get(k, defaults[k]) != v)
     if differ:
         raise ValueError(f"{path} was written with other training settings ({', '.join(differ)}); use a fresh out_dir or the same settings")
 

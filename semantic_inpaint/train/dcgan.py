@@ -14,6 +14,11 @@ Additions of the project's own, all off by default for a plain DCGAN:
 - `damaged_negatives`: D also sees damaged real faces (grey holes, dropped pixels, noise,
   spliced patches) labelled fake. D serves as the inpainting prior (eq. 19), so it must score a
   face with a hole below a whole face; a plain GAN discriminator need not learn that.
+- `reconstruction`: after each G step, G and an encoder E take a step on rebuilding real faces
+  with holes, ||G(E(x * m, m)) - x||^2 (`dcgan_step.rebuild_step`): the adversarial loss alone
+  leaves G's range short of real faces it was not shown, which the search cannot make up for.
+  E (warm-started from `warm_start_e`, e.g. a weight set's encoder) is then the learned start
+  for this G.
 D sees real, fake and damaged images in one batch, so its batch-norm statistics in training are
 those of the mixture, and the running statistics used at inference (eval mode) match them.
 """
@@ -25,7 +30,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 import numpy as np
 import torch
@@ -33,6 +38,7 @@ from PIL import Image
 
 from semantic_inpaint import distributed
 from semantic_inpaint.models.dcgan import Discriminator, Generator, sample_z
+from semantic_inpaint.models.encoder import Encoder
 from semantic_inpaint.models.weights import write_manifest
 from semantic_inpaint.progress import shown
 from semantic_inpaint.train import checkpoint
@@ -53,6 +59,8 @@ class TrainConfig:
     damaged_negatives: float = 0.0  # damaged real faces per real face in D's batch (0 = plain DCGAN)
     augment: str = ""  # DiffAugment policy for D's inputs, e.g. "color,translation" ('' = none)
     freeze_d: int = 0  # D's first convolutions kept frozen (FreezeD); needs warm_start_d
+    reconstruction: float = 0.0  # weight of the rebuilding of real faces by G and an encoder (0 = off)
+    lr_e: float = 1e-4  # the encoder's Adam step size, with `reconstruction`
     width: int = 64
     z_dim: int = 100
     seed: int = 0
@@ -71,6 +79,14 @@ def teacher_warm_start(teacher: Generator) -> dict[str, torch.Tensor]:
     return state
 
 
+class Trained(NamedTuple):
+    """What `train` returns, in eval mode."""
+
+    generator: Generator
+    discriminator: Discriminator
+    encoder: Encoder | None  # with `reconstruction`, else None
+
+
 def train(
     images: np.ndarray,
     out_dir: str | os.PathLike,
@@ -79,10 +95,12 @@ def train(
     warm_start: dict[str, torch.Tensor] | None = None,
     progress: bool | None = None,
     warm_start_d: dict[str, torch.Tensor] | None = None,
-) -> tuple[Generator, Discriminator]:
-    """Train (or resume) a DCGAN on uint8 (N, 64, 64, 3) `images`; returns (G, D).
+    warm_start_e: dict[str, torch.Tensor] | None = None,
+) -> Trained:
+    """Train (or resume) a DCGAN on uint8 (N, 64, 64, 3) `images`; returns G, D (and E).
 
-    `warm_start` / `warm_start_d`: state dicts G / D start from (else N(0, 0.02) init).
+    `warm_start` / `warm_start_d` / `warm_start_e`: state dicts G / D / the encoder start from
+    (else N(0, 0.02) init, or the encoder's default init).
 
     `out_dir` receives `checkpoint.pt` (resumed from if present), `log.csv` and `samples/`.
 
@@ -95,35 +113,40 @@ def train(
     (out / "samples").mkdir(parents=True, exist_ok=True)
     device = torch.device(device)
     team = distributed.world()
-    layout = BatchLayout.of(config.batch_size, config.damaged_negatives, team)  # checks the split first
+    if not (config.reconstruction >= 0 and math.isfinite(config.reconstruction)):
+        raise ValueError(f"reconstruction is a weight >= 0 (0 = off), got {config.reconstruction}")
+    layout = BatchLayout.of(config.batch_size, config.damaged_negatives, team, config.reconstruction > 0)  # checks the split first
     policy = parse_policy(config.augment)
-    run = _start(config, device, team, warm_start, warm_start_d)
+    run = _start(config, device, team, warm_start, warm_start_d, warm_start_e)
     fixed_z = sample_z(64, config.z_dim, torch.Generator().manual_seed(config.seed + 1)).to(device)
     state = checkpoint.load(out / "checkpoint.pt", config, device)
     if state is not None:
         run.restore(state)
     data = torch.from_numpy(images).permute(0, 3, 1, 2).to(device)  # uint8 on the device: 4x smaller
     log_path = out / "log.csv" if team.is_main else Path(os.devnull)
-    with checkpoint.open_log(log_path, run.step, ["step", "phase", "loss_d", "loss_g", "d_real", "d_fake", "d_damaged"]) as log_file:
+    header = ["step", "phase", "loss_d", "loss_g", "d_real", "d_fake", "d_damaged"] + (["rebuild_mse"] if config.reconstruction else [])
+    with checkpoint.open_log(log_path, run.step, header) as log_file:
         log = csv.writer(log_file)
         show = progress if team.is_main else False
         with shown("train", config.steps, "steps", show, initial=run.step) as advance:
             run.g.train(), run.d.train()
             while run.step < config.steps:
                 d_only = run.step < config.d_only_steps
-                loss_d, loss_g, *probs = train_step(run, data, layout, policy, d_only, team)
+                loss_d, loss_g, *probs = train_step(run, data, layout, policy, d_only, team, config.reconstruction)
                 run.step += 1
                 log.writerow([run.step, "d_only" if d_only else "joint", f"{loss_d:.5f}", f"{loss_g:.5f}", *(f"{p:.4f}" for p in probs)])
-                advance(loss_d=f"{loss_d:.3f}", d_real=f"{probs[0]:.2f}", d_fake=f"{probs[1]:.2f}", d_dmg=f"{probs[2]:.2f}")
+                rebuilt = {"rebuild_mse": f"{probs[3]:.4f}"} if config.reconstruction else {}
+                advance(loss_d=f"{loss_d:.3f}", d_real=f"{probs[0]:.2f}", d_fake=f"{probs[1]:.2f}", d_dmg=f"{probs[2]:.2f}", **rebuilt)
                 if team.is_main:
                     _save(run, out, fixed_z, config, log_file)
-    return run.g.eval(), run.d.eval()
+    return Trained(run.g.eval(), run.d.eval(), run.encoder.eval() if run.encoder is not None else None)
 
 
 def _start(
-    config: TrainConfig, device: torch.device, team: distributed.World, warm_start: dict | None, warm_start_d: dict | None
+    config: TrainConfig, device: torch.device, team: distributed.World, warm_start: dict | None, warm_start_d: dict | None, warm_start_e: dict | None
 ) -> Run:
-    """A fresh run: G and D seeded (or warm-started), D's first `freeze_d` convolutions frozen, Adam for each."""
+    """A fresh run: G and D seeded (or warm-started), D's first `freeze_d` convolutions frozen,
+    with `reconstruction` an encoder (warm-started or not); Adam for each."""
     torch.manual_seed(config.seed)
     g = Generator(config.z_dim, config.width).to(device)
     d = Discriminator(config.width).to(device)
@@ -141,7 +164,14 @@ def _start(
     trainable_d = [p for p in d.parameters() if p.requires_grad]
     opt_g = torch.optim.Adam(g.parameters(), lr=config.lr_g, betas=config.betas)
     opt_d = torch.optim.Adam(trainable_d, lr=config.lr_d, betas=config.betas)
-    return Run(g, d, opt_g, opt_d, trainable_d, torch.Generator().manual_seed(config.seed))
+    encoder = opt_e = None
+    if config.reconstruction:
+        encoder = Encoder(config.z_dim, config.width).to(device)
+        if warm_start_e is not None:
+            encoder.load_state_dict(warm_start_e)
+        encoder = sync_batch_norm(encoder) if team.size > 1 else encoder
+        opt_e = torch.optim.Adam(encoder.parameters(), lr=config.lr_e, betas=config.betas)
+    return Run(g, d, opt_g, opt_d, trainable_d, torch.Generator().manual_seed(config.seed), encoder, opt_e)
 
 
 def _save(run: Run, out: Path, fixed_z: torch.Tensor, config: TrainConfig, log_file: TextIO) -> None:

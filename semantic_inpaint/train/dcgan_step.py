@@ -1,7 +1,7 @@
 """One step of DCGAN training (`dcgan.train`): D on a batch of [real, fake, damaged] faces, then
-G through D, on this process's share of the batch (`parallel`); the run's state that the step
-advances and the checkpoint saves; and the damaged real faces D learns to score as fake
-(`damaged_negatives`)."""
+G through D, then (with `reconstruction`) G and the encoder on real faces with holes, on this
+process's share of the batch (`parallel`); the run's state that the step advances and the
+checkpoint saves; and the damaged real faces D learns to score as fake (`damaged_negatives`)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import torch.nn.functional as F
 
 from semantic_inpaint import distributed
 from semantic_inpaint.models.dcgan import Discriminator, Generator, sample_z
+from semantic_inpaint.models.encoder import Encoder
 from semantic_inpaint.train import checkpoint
 from semantic_inpaint.train.augment import diff_augment
+from semantic_inpaint.train.encoder import random_masks
 from semantic_inpaint.train.parallel import rows_of, share
 from semantic_inpaint.validate import to_float
 
@@ -28,16 +30,19 @@ class BatchLayout:
     mine_damaged: slice  # this process's damaged faces
     rows: torch.Tensor | None  # this process's rows of D's batch, for the augmentation draws (None: one process)
     d_batch: int  # rows in D's whole batch
+    n_rebuilt: int  # real faces with holes the encoder and G rebuild (`reconstruction`; 0 = off)
+    mine_rebuilt: slice  # this process's share of them
 
     @classmethod
-    def of(cls, batch_size: int, damaged_negatives: float, team: distributed.World) -> BatchLayout:
-        """Batches of `batch_size` real faces and `damaged_negatives` damaged ones per real face,
-        refused if they do not split evenly across `team`."""
-        n_damaged = round(damaged_negatives * batch_size)
-        mine, mine_damaged = (share(n, team.rank, team.size) for n in (batch_size, n_damaged))
+    def of(cls, batch_size: int, damaged_negatives: float, team: distributed.World, reconstruction: bool = False) -> BatchLayout:
+        """Batches of `batch_size` real faces and `damaged_negatives` damaged ones per real face
+        (and, with `reconstruction`, half a batch of faces to rebuild), refused if they do not
+        split evenly across `team`."""
+        n_damaged, n_rebuilt = round(damaged_negatives * batch_size), batch_size // 2 if reconstruction else 0
+        mine, mine_damaged, mine_rebuilt = (share(n, team.rank, team.size) for n in (batch_size, n_damaged, n_rebuilt))
         groups = [(batch_size, mine), (batch_size, mine), (n_damaged, mine_damaged)]
         rows = None if team.size == 1 else rows_of(groups)
-        return cls(batch_size, n_damaged, mine, mine_damaged, rows, sum(n for n, _ in groups))
+        return cls(batch_size, n_damaged, mine, mine_damaged, rows, sum(n for n, _ in groups), n_rebuilt, mine_rebuilt)
 
 
 @dataclass
@@ -50,6 +55,8 @@ class Run:
     opt_d: torch.optim.Adam
     trainable_d: list[torch.nn.Parameter]  # D's parameters but those of FreezeD's frozen convolutions
     data_gen: torch.Generator  # faces, z, damage and augmentations, drawn alike by every process
+    encoder: Encoder | None = None  # trained with G on `reconstruction` (None: off)
+    opt_e: torch.optim.Adam | None = None
     step: int = 0
 
     def state(self, config: object) -> dict:
@@ -61,6 +68,7 @@ class Run:
             "d": self.d.state_dict(),
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
+            **({"encoder": self.encoder.state_dict(), "opt_e": self.opt_e.state_dict()} if self.encoder is not None else {}),
             "data_rng": self.data_gen.get_state(),
             "torch_rng": torch.get_rng_state(),
             "config": checkpoint.recipe(config),
@@ -70,15 +78,20 @@ class Run:
         """Back to where the checkpoint's `state` left off."""
         self.g.load_state_dict(state["g"]), self.d.load_state_dict(state["d"])
         self.opt_g.load_state_dict(state["opt_g"]), self.opt_d.load_state_dict(state["opt_d"])
+        if self.encoder is not None:
+            self.encoder.load_state_dict(state["encoder"]), self.opt_e.load_state_dict(state["opt_e"])
         self.data_gen.set_state(state["data_rng"])
         torch.set_rng_state(state["torch_rng"])
         self.step = int(state["step"])
 
 
-def train_step(run: Run, data: torch.Tensor, layout: BatchLayout, policy: tuple[str, ...], d_only: bool, team: distributed.World) -> list[float]:
+def train_step(
+    run: Run, data: torch.Tensor, layout: BatchLayout, policy: tuple[str, ...], d_only: bool, team: distributed.World, reconstruction: float = 0.0
+) -> list[float]:
     """One Adam step of D on [real, fake, damaged] faces drawn from `data` (uint8), then, unless
-    `d_only`, one of G (non-saturating loss). Returns the whole batch's loss_d, loss_g and D's
-    mean probability of "real" on each of the three groups."""
+    `d_only`, one of G (non-saturating loss) and, with `reconstruction` > 0, one of G and the
+    encoder (`rebuild_step`). Returns the whole batch's loss_d, loss_g, D's mean probability of
+    "real" on each of the three groups and, with `reconstruction`, the rebuilt faces' MSE."""
     # Every process draws the whole batch alike and keeps its share (`parallel`).
     idx = torch.randint(0, len(data), (layout.n_real,), generator=run.data_gen).to(data.device)
     real = to_float(data[idx], (-1, 1))
@@ -114,10 +127,34 @@ def train_step(run: Run, data: torch.Tensor, layout: BatchLayout, policy: tuple[
         run.opt_g.step()
         for p in run.trainable_d:
             p.requires_grad_(True)
+    figures = [loss_d.detach(), loss_g.detach()] + [torch.sigmoid(x.detach()).mean() for x in logits]
+    if reconstruction:
+        figures.append(rebuild_step(run, data, layout, reconstruction, team) if not d_only else torch.zeros(()))
     # The whole batch's figures: each process's, averaged (its shares are equal).
-    figures = torch.stack([loss_d.detach(), loss_g.detach()] + [torch.sigmoid(x.detach()).mean() for x in logits])
-    team.all_mean_([figures])
-    return figures.tolist()
+    stacked = torch.stack(figures)
+    team.all_mean_([stacked])
+    return stacked.tolist()
+
+
+def rebuild_step(run: Run, data: torch.Tensor, layout: BatchLayout, weight: float, team: distributed.World) -> torch.Tensor:
+    """One Adam step of G and the encoder E on `weight` * ||G(E(x * m, m)) - x||^2 (mean squared
+    error, images in [-1, 1]) for real faces x of `data` with holes m from the library's mask
+    families (`random_masks`). The adversarial loss alone leaves G's range short of faces it
+    was not shown: on real held-out faces the best z reaches about 19 dB. Rebuilding real faces
+    through E pulls that range towards them, and E is the learned start of the `fast` preset
+    for this G. G is in eval mode here, batch norm on its running statistics, as the search
+    draws. Returns this process's MSE."""
+    idx = torch.randint(0, len(data), (layout.n_rebuilt,), generator=run.data_gen).to(data.device)
+    m = random_masks(layout.n_rebuilt, run.data_gen).to(data.device)[layout.mine_rebuilt]
+    x = to_float(data[idx[layout.mine_rebuilt]], (-1, 1))
+    run.g.eval()
+    error = (run.g(run.encoder(x, m)) - x).square().mean()
+    run.g.train()
+    run.opt_g.zero_grad(set_to_none=True), run.opt_e.zero_grad(set_to_none=True)
+    (weight * error).backward()
+    team.all_mean_([p.grad for p in (*run.g.parameters(), *run.encoder.parameters())])
+    run.opt_g.step(), run.opt_e.step()
+    return error.detach()
 
 
 def damage(real: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
