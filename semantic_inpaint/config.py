@@ -196,9 +196,10 @@ ADAPT = SearchConfig(adapt="colour", loss=LossConfig(landmark="none"))
 # K = 16 and 100 steps: what was measured against yeh2017 (docs/results.md); from a learned
 # start, a quarter of the candidates and a tenth of the steps are enough. Poisson blending, as
 # Yeh et al.: chosen on celeba-mini:val, where it hides the seam a generator that has seen few
-# real faces leaves (+0.4 dB centre hole, +3.7 dB random mask over the overlay).
-# The refinement, its step size and reach chosen on 16 celeba-mini:val faces, the best mean over
-# the centre, random and left masks: +0.19, +1.78, -0.17 dB over the unrefined search.
+# real faces leaves (+0.4 dB centre hole, +3.7 dB random mask over the overlay; version 1 of
+# the celeba weights). The refinement, its step size and reach chosen on 16 celeba-mini:val
+# faces with version 1, the best mean over the centre, random and left masks: +0.19, +1.78,
+# -0.17 dB over the unrefined search (version 2, same faces: -0.07 and +0.82 on centre, random).
 FAST = SearchConfig(iterations=100, candidates=16, init="encoder", blend="poisson", refine_steps=100, loss=LossConfig(landmark="none"))
 PRESETS: dict[str, SearchConfig] = {"thesis": THESIS, "yeh2017": YEH2017, "structure": STRUCTURE, "adapt": ADAPT, "fast": FAST}
 

@@ -1,7 +1,7 @@
 """Refinement of the picked candidate (ours, beyond the thesis; off in `thesis` and `yeh2017`).
 
 A generator that has seen few real faces cannot draw an unseen one exactly, however well z is
-searched: on real held-out faces the best z reaches about 20 dB (the `celeba` model card). After
+searched: on real held-out faces the best z reaches about 21 dB (the `celeba` model card). After
 the search, Deep Generative Prior (Pan et al., ECCV 2020) fine-tunes the generator itself, one
 copy per image, on that image's known pixels with its best z held fixed: the same context and
 prior losses as the search (eqs. 16, 19), Adam on G's weights instead of on z.
