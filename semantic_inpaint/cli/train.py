@@ -131,16 +131,11 @@ def run_train(args: argparse.Namespace) -> None:
     )
     g, d, encoder = train(images, args.out, config, device=device, warm_start=warm, warm_start_d=warm_d, warm_start_e=warm_e)
     if args.export and team.is_main:
-        from semantic_inpaint.models import Generator
         from semantic_inpaint.models.weights import add_to_manifest, fingerprint
 
         # What the run started from, by the fingerprint of its G: a weight set's name may later
         # hold other weights (a retrained default set), the fingerprint names these ones.
-        start = {"warm_start": args.warm_start}
-        if warm is not None:
-            start_g = Generator(config.z_dim, width)
-            start_g.load_state_dict(warm)
-            start["warm_start_generator"] = fingerprint(start_g)
+        start = {"warm_start": args.warm_start} | ({"warm_start_generator": fingerprint(warm)} if warm is not None else {})
         info = dict(command=command_line(), data=args.data, train_images=len(images), steps=args.steps, **start)
         manifest = export(g, d, args.export, **info)
         if encoder is not None:  # trained with this G: the learned start of its weight set

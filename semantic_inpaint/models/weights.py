@@ -210,12 +210,13 @@ def load_landmark_net(path: str | os.PathLike | None = None, device: str | torch
     return freeze(net.to(device))
 
 
-def fingerprint(generator: Generator) -> str:
-    """sha256 of a generator's weights (names, shapes and float32 values): what an encoder's
-    manifest entry records, so that it is only ever used with the generator it was trained for,
-    however that generator was loaded or passed in."""
+def fingerprint(generator: Generator | dict[str, torch.Tensor]) -> str:
+    """sha256 of a generator's weights (names, shapes and float32 values), given the generator
+    or its state dict: what an encoder's manifest entry records, so that it is only ever used
+    with the generator it was trained for, however that generator was loaded or passed in."""
+    state = generator if isinstance(generator, dict) else generator.state_dict()
     h = hashlib.sha256()
-    for name, tensor in sorted(generator.state_dict().items()):
+    for name, tensor in sorted(state.items()):
         h.update(f"{name}:{tuple(tensor.shape)};".encode())
         h.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
     return h.hexdigest()

@@ -58,17 +58,15 @@ def refine(
     steps - 1, spread evenly over the chunks of CHUNK images, so a progress bar moves throughout."""
     out = []
     chunks = -(-len(z) // CHUNK)
-    reported = 0
 
-    def report(done: int) -> None:  # `done` steps of all chunks' chunks * steps
-        nonlocal reported
-        while on_step is not None and reported < done // chunks:
-            on_step(reported)
-            reported += 1
+    def report(c: int, t: int) -> None:
+        done = c * steps + t + 1  # of the chunks * steps in all: every `chunks`-th is one step of the bar
+        if on_step is not None and done % chunks == 0:
+            on_step(done // chunks - 1)
 
     for c, lo in enumerate(range(0, len(z), CHUNK)):
         part = slice(lo, lo + CHUNK)
-        refined = _fine_tune(objective, part, z[part], steps, lr, lambda t, c=c: report(c * steps + t + 1))
+        refined = _fine_tune(objective, part, z[part], steps, lr, lambda t, c=c: report(c, t))
         a = trust(objective.mask[part], reach)
         out.append(a * refined + (1 - a) * picked[part])
     return torch.cat(out)

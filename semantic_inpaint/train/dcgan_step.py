@@ -139,11 +139,8 @@ def train_step(
 def rebuild_step(run: Run, data: torch.Tensor, layout: BatchLayout, weight: float, team: distributed.World) -> torch.Tensor:
     """One Adam step of G and the encoder E on `weight` * ||G(E(x * m, m)) - x||^2 (mean squared
     error, images in [-1, 1]) for real faces x of `data` with holes m from the library's mask
-    families (`random_masks`). The adversarial loss alone leaves G's range short of faces it
-    was not shown: on real held-out faces the best z reaches about 19 dB. Rebuilding real faces
-    through E pulls that range towards them, and E is the learned start of the `fast` preset
-    for this G. G is in eval mode here, batch norm on its running statistics, as the search
-    draws. Returns this process's MSE."""
+    families (`random_masks`); why, in `dcgan`'s docstring. G is in eval mode here, batch norm
+    on its running statistics, as the search draws. Returns this process's MSE."""
     idx = torch.randint(0, len(data), (layout.n_rebuilt,), generator=run.data_gen).to(data.device)
     m = random_masks(layout.n_rebuilt, run.data_gen).to(data.device)[layout.mine_rebuilt]
     x = to_float(data[idx[layout.mine_rebuilt]], (-1, 1))
