@@ -20,6 +20,7 @@ from semantic_inpaint import cli
 from semantic_inpaint.distributed import World
 from semantic_inpaint.models.weights import fingerprint, load_encoder, load_pretrained
 from semantic_inpaint.train import export
+from semantic_inpaint.train.encoder import encoder_samples
 
 KEY = ("image", "mask", "method")
 
@@ -109,6 +110,8 @@ def test_torchrun_training_is_one_process_on_the_whole_batch(tiny_models, faces:
     assert manifest["warm_start"] == str(weights) and manifest["warm_start_generator"] == fingerprint(tiny_models[0])  # where it began
     assert manifest["steps"] == 3 and manifest["files"]["encoder"]["generator"] == fingerprint(one.generator)
     encoders = [load_encoder(models.generator, tmp_path / w, "cpu") for models, w in ((one, "one.w"), (two, "two.w"))]
+    drawn = np.asarray(Image.open(tmp_path / "one.w" / "encoder_samples.png"))
+    assert np.array_equal(drawn, np.asarray(encoder_samples(encoders[0], one.generator)))  # the card's picture, of the exported nets
     for a, b in ((one.generator, two.generator), (one.discriminator, two.discriminator), encoders):
         for (name, x), y in zip(a.state_dict().items(), b.state_dict().values()):
             # The same arithmetic, summed in another order: equal to float32 rounding.

@@ -139,7 +139,10 @@ def run_train(args: argparse.Namespace) -> None:
         info = dict(command=command_line(), data=args.data, train_images=len(images), steps=args.steps, **start)
         manifest = export(g, d, args.export, **info)
         if encoder is not None:  # trained with this G: the learned start of its weight set
+            from semantic_inpaint.train.encoder import encoder_samples
+
             manifest = add_to_manifest(args.export, "encoder", encoder.cpu(), generator=fingerprint(g), command=command_line(), real=args.data)
+            encoder_samples(encoder, g.cpu()).save(Path(args.export) / "encoder_samples.png")  # the model card's picture of it
         print(json.dumps(manifest["files"], indent=2))
     distributed.finish()
 
