@@ -199,8 +199,7 @@ ADAPT = SearchConfig(adapt="colour", loss=LossConfig(landmark="none"))
 # real faces leaves (+0.4 dB centre hole, +3.7 dB random mask over the overlay; version 1 of
 # the celeba weights). The refinement, its step size and reach chosen on 16 celeba-mini:val
 # faces with version 1, the best mean over the centre, random and left masks: +0.19, +1.78,
-# -0.17 dB over the unrefined search (same faces, random mask: version 2 +0.82, version 3 +1.00,
-# version 4 +1.15; centre: version 2 -0.07).
+# -0.17 dB over the unrefined search (with later versions of the weights: docs/results.md).
 FAST = SearchConfig(iterations=100, candidates=16, init="encoder", blend="poisson", refine_steps=100, loss=LossConfig(landmark="none"))
 PRESETS: dict[str, SearchConfig] = {"thesis": THESIS, "yeh2017": YEH2017, "structure": STRUCTURE, "adapt": ADAPT, "fast": FAST}
 
