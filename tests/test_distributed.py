@@ -114,8 +114,11 @@ def test_torchrun_training_is_one_process_on_the_whole_batch(tiny_models, faces:
     assert np.array_equal(drawn, np.asarray(encoder_samples(encoders[0], one.generator)))  # the card's picture, of the exported nets
     for a, b in ((one.generator, two.generator), (one.discriminator, two.discriminator), encoders):
         for (name, x), y in zip(a.state_dict().items(), b.state_dict().values()):
-            # The same arithmetic, summed in another order: equal to float32 rounding.
-            assert torch.allclose(x.double(), y.double(), rtol=1e-4, atol=1e-5), name
+            # The same arithmetic, summed in another order: equal to float32 rounding, but for the
+            # odd weight whose gradient is about 0, where Adam's division by sqrt(v) turns the
+            # rounding into a step of up to lr (2e-4). Another batch split moves most weights.
+            same = torch.isclose(x.double(), y.double(), rtol=1e-4, atol=1e-5)
+            assert same.double().mean() > 0.999 and (x - y).abs().max() <= 3 * 2e-4, name
     logs = [np.loadtxt(tmp_path / run / "log.csv", delimiter=",", skiprows=1, usecols=(0, 2, 3, 4, 5, 6, 7)) for run in ("one", "two")]
     assert logs[0].shape == (3, 7) and np.allclose(logs[0], logs[1], atol=2e-4)  # the whole batch's losses
     assert sorted(p.name for p in (tmp_path / "two" / "samples").iterdir()) == ["step_000002.png", "step_000003.png"]

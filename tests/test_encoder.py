@@ -123,22 +123,25 @@ def test_training_masks_cover_every_family_and_are_binary():
     assert len(FAMILIES) == 11 and len(areas) > 50  # seeded random ones differ
 
 
-def _train(out, steps, real):
+def _train(out, steps, real, device="cpu"):
     torch.manual_seed(0)
     g = Generator(width=8)
     config = EncoderTrainConfig(steps=steps, batch_size=4, width=8, checkpoint_every=2)
-    return train_encoder(g, out, config, real=real, progress=False)
+    return train_encoder(g, out, config, real=real, device=device, progress=False)
 
 
-def test_encoder_training_resumes_exactly_and_learns(tmp_path):
+def test_encoder_training_resumes_exactly_and_learns(tmp_path, device):
     real = np.random.default_rng(0).integers(0, 256, (6, 64, 64, 3), dtype=np.uint8)
-    straight = _train(tmp_path / "a", 4, real)
-    _train(tmp_path / "b", 2, real)
+    straight = _train(tmp_path / "a", 4, real, device)
+    _train(tmp_path / "b", 2, real, device)
     with open(tmp_path / "b" / "log.csv", "a") as f:
         f.write("3,0.1,0.1,0.1,0.1\n4,0.")  # rows logged after the checkpoint, the last torn
-    resumed = _train(tmp_path / "b", 4, real)
+    resumed = _train(tmp_path / "b", 4, real, device)  # on CUDA too: the checkpoint's RNG state must come back on the CPU
     for (name, x), y in zip(straight.state_dict().items(), resumed.state_dict().values()):
-        assert torch.equal(x, y), name
+        if device.type == "cpu":
+            assert torch.equal(x, y), name
+        else:  # cuDNN's backward passes may add in another order from run to run
+            torch.testing.assert_close(x, y, rtol=1e-3, atol=1e-4, msg=name)
     rows = (tmp_path / "a" / "log.csv").read_text().splitlines()
     assert rows[0] == "step,loss,image_mse_samples,image_mse_real,latent_mse" and len(rows) == 5
     assert (tmp_path / "a" / "log.csv").read_text() == (tmp_path / "b" / "log.csv").read_text()

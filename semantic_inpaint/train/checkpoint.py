@@ -30,13 +30,16 @@ def check_resume(saved: dict, config: object, path: Path) -> None:
         raise ValueError(f"{path} was written with other training settings ({', '.join(differ)}); use a fresh out_dir or the same settings")
 
 
-def load(path: Path, config: object, device: torch.device) -> dict | None:
+def load(path: Path, config: object) -> dict | None:
     """The checkpoint at `path` to resume from (None if there is none), refused if it was written
-    with other settings (`check_resume`)."""
+    with other settings (`check_resume`). Its tensors stay on the CPU: the random generators'
+    states must (`torch.Generator.set_state` takes a CPU byte tensor, so a run on CUDA could not
+    resume when they were mapped there), and `load_state_dict` of a network or optimiser moves
+    the rest to its parameters' device."""
     if not path.is_file():
         return None
     # weights_only: tensors, numbers and dicts only, no pickled code.
-    state = torch.load(path, map_location=device, weights_only=True)
+    state = torch.load(path, map_location="cpu", weights_only=True)
     check_resume(state["config"], config, path)
     return state
 

@@ -119,7 +119,7 @@ def train(
     policy = parse_policy(config.augment)
     run = _start(config, device, team, warm_start, warm_start_d, warm_start_e)
     fixed_z = sample_z(64, config.z_dim, torch.Generator().manual_seed(config.seed + 1)).to(device)
-    state = checkpoint.load(out / "checkpoint.pt", config, device)
+    state = checkpoint.load(out / "checkpoint.pt", config)
     if state is not None:
         run.restore(state)
     data = torch.from_numpy(images).permute(0, 3, 1, 2).to(device)  # uint8 on the device: 4x smaller

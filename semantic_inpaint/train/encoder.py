@@ -88,7 +88,7 @@ def train_encoder(
     n_real = round(config.real_fraction * config.batch_size) if real is not None and len(real) else 0
     faces = None if not n_real else torch.from_numpy(real).permute(0, 3, 1, 2).to(device)
     step, ckpt = 0, out / "checkpoint.pt"
-    state = checkpoint.load(ckpt, config, device)
+    state = checkpoint.load(ckpt, config)
     if state is not None:
         enc.load_state_dict(state["encoder"]), opt.load_state_dict(state["opt"])
         gen.set_state(state["rng"])
