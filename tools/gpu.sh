@@ -10,9 +10,14 @@
 #   bench            s/step and faces/s by batch size (benchmarks/bench_complete.py)
 #   throughput       faces/s end to end and PSNR of each fast path (benchmarks/bench_throughput.py)
 #   gan-celeba       the GAN rows alone: yeh2017 at the thesis's settings (K = 64, 1000 iterations)
-#                    and fast, 4 masks, the 100 celeba-mini test faces, default (celeba) weights
+#                    and fast, 4 masks, the 100 celeba-mini test faces, $WEIGHTS (default: celeba)
 #   tables-celeba    all eight methods x 4 masks on the 100 celeba-mini test faces, GAN methods
-#                    at the thesis's settings (K = 64, 1000 iterations), default (celeba) weights
+#                    at the thesis's settings (K = 64, 1000 iterations), $WEIGHTS (default: celeba)
+#   train-celeba     one more rebuilding stage of the celeba set (the model card's recipe, warm
+#                    started from $WEIGHTS), exported at each step of $EXPORT_AT while the next
+#                    would end within $TRAIN_SECONDS (0: no limit); then `fast` on the $VAL_FACES
+#                    (50) validation faces (centre and random masks, benchmarks/bench_refine.py)
+#                    for $WEIGHTS and each export; $DEVICE (default cuda) runs both
 #   card-celeba      the celeba model card's figures at the thesis's settings
 #   tables-synthetic the same tables on 128 synthetic held-out faces, synthetic weights
 set -u
@@ -23,10 +28,34 @@ mkdir -p "$RESULTS"
 PY=${PY:-.venv/bin/python}
 SI=${SI:-.venv/bin/semantic-inpaint}
 ALL=yeh2017,thesis,structure,tv,navier_stokes,telea,biharmonic,nearest
+WEIGHTS=${WEIGHTS:-celeba}
+EXPORT_AT=${EXPORT_AT:-"2000 4000 6000 8000 10000"} TRAIN_SECONDS=${TRAIN_SECONDS:-0} SEED=${SEED:-3}
+VAL_FACES=${VAL_FACES:-50} DEVICE=${DEVICE:-cuda}
 run() {  # run NAME command...: logged to $RESULTS/NAME.log
   local name=$1; shift
   echo "== $name"
   "$@" 2>&1 | tee "$RESULTS/$name.log"
+}
+train_celeba() {  # exports $RESULTS/train-celeba/export-STEP, then validates them beside $WEIGHTS
+  local out=$RESULTS/train-celeba start=$SECONDS step=0 per_kstep=0 next t
+  local sets=("$WEIGHTS")
+  for next in $EXPORT_AT; do
+    # stop before a chunk that would end past TRAIN_SECONDS, at the last chunk's seconds a step
+    [ "$TRAIN_SECONDS" -gt 0 ] && [ $((SECONDS - start + (next - step) * per_kstep / 1000)) -gt "$TRAIN_SECONDS" ] && break
+    t=$SECONDS
+    $SI train --data celeba-mini:fit --out "$out" --steps "$next" --warm-start "$WEIGHTS" --reconstruction 100 \
+        --damaged-negatives 0.5 --augment color,translation --freeze-d 1 --seed "$SEED" --sample-every 1000 \
+        --device "$DEVICE" --export "$out/export-$next" || return 1
+    sets+=("$out/export-$next")
+    per_kstep=$(((SECONDS - t) * 1000 / (next - step) + 1))
+    step=$next
+    echo "step $step after $((SECONDS - start)) s"
+  done
+  for w in "${sets[@]}"; do
+    echo "-- validation: $w"
+    $PY benchmarks/bench_refine.py --data celeba-mini:val --n "$VAL_FACES" --mask-seed 850 --masks centre,random \
+        --weights "$w" --device "$DEVICE" --out "$RESULTS/val/$(basename "$w")" || return 1
+  done
 }
 for s in "$@"; do
   case $s in
@@ -35,9 +64,10 @@ for s in "$@"; do
     bench) run bench $PY benchmarks/bench_complete.py --device cuda --batches 1,4,16,64 ;;
     throughput) run throughput $PY benchmarks/bench_throughput.py --device cuda --faces 64 --out "$RESULTS/throughput.csv" ;;
     gan-celeba) run gan-celeba $SI evaluate --data celeba-mini:test --n 100 --masks centre,random,left,right \
-        --methods yeh2017,fast --device cuda --out "$RESULTS/gan-celeba" ;;
+        --methods yeh2017,fast --weights "$WEIGHTS" --device cuda --out "$RESULTS/gan-celeba" ;;
     tables-celeba) run tables-celeba $SI evaluate --data celeba-mini:test --n 100 --masks centre,left,right,random \
-        --methods "$ALL" --nn-data celeba-mini:fit --nn-n 849 --device cuda --out "$RESULTS/tables-celeba" ;;
+        --methods "$ALL" --nn-data celeba-mini:fit --nn-n 849 --weights "$WEIGHTS" --device cuda --out "$RESULTS/tables-celeba" ;;
+    train-celeba) run train-celeba train_celeba ;;
     card-celeba) run card-celeba $SI card --weights celeba --run pretrained/celeba --data celeba-mini:test --holdout 100 \
         --project 100 --train-data celeba-mini:fit --device cuda --out "$RESULTS/card-celeba" ;;
     tables-synthetic) run tables-synthetic $SI evaluate --weights synthetic --data synthetic-holdout --n 128 \
