@@ -23,6 +23,8 @@ def test_notebook_is_stored_run_with_its_outputs(path):
     outputs = [o for c in cells for o in c.outputs]
     assert outputs and not [o for o in outputs if o.output_type == "error"]
     assert not [o for c in cells if NOT_STORED in c.metadata.get("tags", []) for o in c.outputs]
+    progress = [o for o in outputs if o.output_type == "stream" and " s each, " in "".join(o.text) and " min left" in "".join(o.text)]
+    assert not progress, "progress lines say how long a run took, not what it shows: store with tools/store_notebooks.py"
     if path.stem in ("demo", "photo"):  # figures a viewer shows
         assert any("image/png" in o.get("data", {}) for o in outputs)
 

@@ -6,11 +6,12 @@ that they read on any notebook viewer without being run.
 
 A cell tagged `third-party-images` keeps no output: it shows CelebA faces, which this
 repository does not copy. Widget state is not stored (the mask painter's would hold the
-photo): a viewer shows a widget's text form instead, and progress bars are left out.
+photo): a viewer shows a widget's text form instead, and progress bars and lines are left out.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -27,6 +28,18 @@ def _progress_bar(output: dict) -> bool:
     return "application/vnd.jupyter.widget-view+json" in data and "it/s]" in data.get("text/plain", "")
 
 
+# semantic_inpaint.progress's line, which a kernel with no terminal gets every 30 s of a search
+PROGRESS_LINE = re.compile(r"^[^:\n]+: \d+/\d+ \S+, [\d.]+ s each, \d+ min left.*$")
+
+
+def _progress_lines(output: dict) -> bool:
+    """A stderr stream output that holds only `progress` lines: how long the run took, not what it shows."""
+    if output.get("output_type") != "stream" or output.get("name") != "stderr":
+        return False
+    lines = [line for line in "".join(output.get("text", "")).splitlines() if line.strip()]
+    return bool(lines) and all(PROGRESS_LINE.match(line) for line in lines)
+
+
 def store(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
@@ -36,7 +49,7 @@ def store(path: Path) -> None:
     for cell in nb.cells:
         if cell.cell_type == "code":
             keep = NOT_STORED not in cell.metadata.get("tags", [])
-            cell.outputs = [o for o in cell.outputs if keep and not _progress_bar(o)]
+            cell.outputs = [o for o in cell.outputs if keep and not _progress_bar(o) and not _progress_lines(o)]
     nbformat.write(nb, path)
     print(f"stored {path}")
 
