@@ -67,6 +67,20 @@ def test_refinement_fits_the_known_pixels_and_each_image_learns_alone(tiny_model
     assert torch.allclose(refine(objective, z, picked, steps=20, lr=1e-3, reach=math.inf), refined, atol=1e-5)
 
 
+def test_the_fused_adam_is_torchs_adam_to_float_rounding(tiny_models, faces, monkeypatch):
+    module = importlib.import_module("semantic_inpaint.search.refine")
+    if tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4):  # torch has a fused CPU Adam from 2.4
+        assert module.adam([torch.zeros(3, requires_grad=True)], 1e-3).defaults["fused"]
+    objective = _objective(tiny_models, faces[:2], masks.named("centre")[None, None].float())
+    z = torch.rand(2, objective.z_dim) * 2 - 1
+    with torch.no_grad():
+        picked = objective.generator(z)
+    fused = refine(objective, z, picked, steps=20, lr=1e-3, reach=math.inf)
+    monkeypatch.setattr(module, "adam", lambda params, lr: torch.optim.Adam(params, lr=lr, foreach=False))
+    plain = refine(objective, z, picked, steps=20, lr=1e-3, reach=math.inf)
+    assert not torch.equal(fused, picked) and torch.allclose(fused, plain, atol=1e-4)
+
+
 def test_deep_in_the_hole_the_searched_candidate_stays(tiny_models, faces):
     objective = _objective(tiny_models, faces[:1], masks.named("centre")[None, None].float())
     z = torch.rand(1, objective.z_dim) * 2 - 1
