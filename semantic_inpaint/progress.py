@@ -7,6 +7,7 @@ a run looks hung.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -15,6 +16,8 @@ from contextlib import contextmanager
 from tqdm.auto import tqdm
 
 PROGRESS_EVERY = 30.0  # seconds between lines
+# A line as Progress prints it, for tools that drop them from captured output (tools/store_notebooks.py)
+LINE = re.compile(r"^[^:\n]+: \d+/\d+ \S+, [\d.e+-]+ s each, \d+ min left.*$")
 
 
 class Progress:

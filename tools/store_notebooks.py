@@ -11,12 +11,13 @@ photo): a viewer shows a widget's text form instead, and progress bars and lines
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 import nbclient
 import nbformat
+
+from semantic_inpaint import progress
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NOT_STORED = "third-party-images"
@@ -28,16 +29,13 @@ def _progress_bar(output: dict) -> bool:
     return "application/vnd.jupyter.widget-view+json" in data and "it/s]" in data.get("text/plain", "")
 
 
-# semantic_inpaint.progress's line, which a kernel with no terminal gets every 30 s of a search
-PROGRESS_LINE = re.compile(r"^[^:\n]+: \d+/\d+ \S+, [\d.]+ s each, \d+ min left.*$")
-
-
 def _progress_lines(output: dict) -> bool:
-    """A stderr stream output that holds only `progress` lines: how long the run took, not what it shows."""
+    """A stderr stream output that holds only `progress` lines (which a kernel with no terminal gets
+    every 30 s of a search): how long the run took, not what it shows."""
     if output.get("output_type") != "stream" or output.get("name") != "stderr":
         return False
     lines = [line for line in "".join(output.get("text", "")).splitlines() if line.strip()]
-    return bool(lines) and all(PROGRESS_LINE.match(line) for line in lines)
+    return bool(lines) and all(progress.LINE.match(line) for line in lines)
 
 
 def store(path: Path) -> None:
