@@ -3,14 +3,17 @@
     python benchmarks/bench_refine.py --data celeba-mini:test --out results/refine
 
 One search per face and mask (the `fast` preset with `--refine-steps`); the unrefined result is
-the same search's best candidate, blended as `fast` blends it, so the two columns differ by the
+the same search's best candidate, blended as `fast` blends it, so the columns differ by the
 refinement alone. Faces and masks as `evaluate` has them (a random mask seeded by the face's
 position in --data, plus --mask-seed). Writes OUT/per_image.csv in `evaluate`'s columns (image,
-mask, method: `fast` and `fast_unrefined`, psnr, ssim), which tools/paired.py compares with
-other methods, and prints the paired difference per mask, mean [bootstrap 95 % interval] (faces
-where the refinement is higher).
+mask, method, psnr, ssim), which tools/paired.py compares with other methods, and prints the
+paired difference per mask, mean [bootstrap 95 % interval] (faces where the refinement is higher).
+Methods: `fast` (the refined and the unrefined completions mixed by trust at --refine-reach,
+search.refine.combine), `fast_unrefined`, and, from the same two renderings, `fast_reach=R` for
+each of --reaches and, with --mix-first, `fast_reach=R_mix_first`: the renderings mixed first and
+the mix blended (the order docs/results.md compares).
 The settings were chosen on `celeba-mini:val` (docs/results.md); run it on `celeba-mini:test`.
-About 10 s a face and mask on a 2-core CPU.
+About 20 s a face and mask on a 2-core CPU.
 """
 
 from __future__ import annotations
@@ -24,12 +27,26 @@ import torch
 
 from semantic_inpaint import complete, load_pretrained
 from semantic_inpaint.blend import put_back
+from semantic_inpaint.config import FAST
 from semantic_inpaint.data import load_images
 from semantic_inpaint.evaluate.run import mask_for
 from semantic_inpaint.evaluate.summary import mean_and_interval
 from semantic_inpaint.metrics import psnr, ssim
+from semantic_inpaint.search import combine
 
 MASKS = ("centre", "left", "right", "random")
+
+
+def completions(c, x: torch.Tensor, m: torch.Tensor, blend: str, reaches: list[float], mix_first: bool) -> dict[str, torch.Tensor]:
+    """Every method's completed images from one refined search `c` of faces `x` under masks `m`."""
+    picked, refined = c.best_candidates, c.refined
+    plain, whole = put_back(picked, x, m, blend), put_back(refined, x, m, blend)
+    out = {"fast_unrefined": plain, "fast": c.images}
+    for r in reaches:
+        out[f"fast_reach={r:g}"] = combine(whole, plain, m, r)
+        if mix_first:
+            out[f"fast_reach={r:g}_mix_first"] = put_back(combine(refined, picked, m, r), x, m, blend)
+    return out
 
 
 def main() -> None:
@@ -38,14 +55,17 @@ def main() -> None:
     p.add_argument("--n", type=int, default=100, help="faces (the first n of --data)")
     p.add_argument("--weights", default="celeba")
     p.add_argument("--masks", default=",".join(MASKS))
-    p.add_argument("--refine-steps", type=int, default=100)
-    p.add_argument("--refine-lr", type=float, default=1e-4)
-    p.add_argument("--refine-reach", type=float, default=4.0, help="px; inf: the refined G trusted everywhere")
+    p.add_argument("--refine-steps", type=int, default=FAST.refine_steps)
+    p.add_argument("--refine-lr", type=float, default=FAST.refine_lr)
+    p.add_argument("--refine-reach", type=float, default=FAST.refine_reach, help="px; inf: the refined G trusted everywhere")
+    p.add_argument("--reaches", default="", help="more reaches (px, comma-separated, inf allowed) scored on the same renderings")
+    p.add_argument("--mix-first", action="store_true", help="also score each of --reaches with the renderings mixed before the blend")
     p.add_argument("--mask-seed", type=int, default=0, help="a random mask is seeded by this plus the face's position (evaluate: 0; tune_fast.py on val: 850)")
     p.add_argument("--batch", type=int, default=25, help="faces a search")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args()
+    reaches = [float(r) for r in args.reaches.split(",") if r]
     args.out.mkdir(parents=True, exist_ok=True)
     models = load_pretrained(args.weights, device=args.device)
     faces = torch.from_numpy(load_images(args.data, n=args.n)).permute(0, 3, 1, 2).float() / 255
@@ -58,23 +78,24 @@ def main() -> None:
                 x, m, "fast", models=models, device=args.device, progress=False,
                 refine_steps=args.refine_steps, refine_lr=args.refine_lr, refine_reach=args.refine_reach,
             )
-            picked = c.candidates[torch.arange(len(x)), c.best]
-            plain = put_back(picked, x, m, c.config.blend)
-            for method, out in (("fast_unrefined", plain), ("fast", c.images)):
+            for method, out in completions(c, x, m, c.config.blend, reaches, args.mix_first).items():
                 scores = psnr(out, x), ssim(out, x)
                 rows += [{"image": lo + i, "mask": name, "method": method, "psnr": float(scores[0][i]), "ssim": float(scores[1][i])} for i in range(len(x))]
             with open(args.out / "per_image.csv", "w", newline="") as f:
                 w = csv.DictWriter(f, fieldnames=list(rows[0]))
                 w.writeheader()
                 w.writerows(rows)
-        by = {m: np.array([[r["psnr"], r["ssim"]] for r in rows if r["mask"] == name and r["method"] == m]) for m in ("fast", "fast_unrefined")}
-        dp, ds = (by["fast"] - by["fast_unrefined"]).T
-        print(
-            f"{name:>7}: unrefined {by['fast_unrefined'][:, 0].mean():.2f} dB, refined {by['fast'][:, 0].mean():.2f} dB; "
-            f"refined - unrefined {mean_and_interval(dp, 2, signed=True)} dB ({int((dp > 0).sum())}/{len(dp)}), "
-            f"SSIM {mean_and_interval(ds, 3, signed=True)}",
-            flush=True,
-        )
+        base = np.array([r["psnr"] for r in rows if r["mask"] == name and r["method"] == "fast_unrefined"])
+        print(f"{name:>7}: unrefined {base.mean():.2f} dB", flush=True)
+        for method in dict.fromkeys(r["method"] for r in rows if r["mask"] == name and r["method"] != "fast_unrefined"):
+            got = np.array([[r["psnr"], r["ssim"]] for r in rows if r["mask"] == name and r["method"] == method])
+            dp = got[:, 0] - base
+            ds = got[:, 1] - np.array([r["ssim"] for r in rows if r["mask"] == name and r["method"] == "fast_unrefined"])
+            print(
+                f"{'':>9}{method}: {got[:, 0].mean():.2f} dB; - unrefined {mean_and_interval(dp, 2, signed=True)} dB "
+                f"({int((dp > 0).sum())}/{len(dp)}), SSIM {mean_and_interval(ds, 3, signed=True)}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -42,7 +42,6 @@ def main() -> None:
     objective = Objective.build(models.generator, models.discriminator, x, m, FAST.loss)
     with torch.no_grad():
         z = load_encoder(models.generator, "celeba", device)(x, m)
-        picked = objective.generator(z)
     optimisers = {"fused (the library's)": refine_module.adam, "torch's default": lambda params, lr: torch.optim.Adam(params, lr=lr)}
     best, out = {}, {}
     for _ in range(args.rounds):
@@ -50,7 +49,7 @@ def main() -> None:
             refine_module.adam, saved = make, refine_module.adam
             try:
                 t = time.perf_counter()
-                out[name] = refine_module.refine(objective, z, picked, args.steps, FAST.refine_lr, FAST.refine_reach)
+                out[name] = refine_module.refine(objective, z, args.steps, FAST.refine_lr)
                 if device.type == "cuda":
                     torch.cuda.synchronize()
                 best[name] = min(best.get(name, float("inf")), time.perf_counter() - t)

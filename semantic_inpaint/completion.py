@@ -11,7 +11,7 @@ from torch import Tensor
 from semantic_inpaint.blend import put_back
 from semantic_inpaint.config import SearchConfig
 from semantic_inpaint.io import to_pil
-from semantic_inpaint.search import LossHistory, LossTerms, SearchResult, best_survivor
+from semantic_inpaint.search import LossHistory, LossTerms, SearchResult, best_survivor, combine
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,7 @@ class Completion:
     """What `complete` returns. Images are in [0, 1]; masks use 1 = known, 0 = missing.
 
     images      (N, 3, 64, 64) the completed images: known pixels of the input, the hole from the best candidate
+                (with refine_steps: the refined one's completion near the known pixels, search.refine.combine)
     best        (N,) index of the best candidate (lowest total loss, eq. 20, among the survivors)
     candidates  (N, K, 3, 64, 64) every candidate G(z) (recoloured with adapt='colour'), before the overlay
     losses      per-candidate loss terms at the final z, each (N, K)
@@ -26,8 +27,8 @@ class Completion:
     z           (N, K, 100) the final latent vectors (a dropped candidate's z when it was dropped)
     colour      (N, K, 6) each candidate's colour numbers with adapt='colour' (search.apply_colour), else (N, K, 0)
     survivors   (N, K) bool, the candidates searched to the end: all, unless `halve_at` was set
-    refined     (N, 3, 64, 64) with refine_steps: the best candidate after the refinement
-                (search.refine), which the images are made of; else None
+    refined     (N, 3, 64, 64) with refine_steps: the best candidate drawn by its copy of G fine-tuned on
+                the known pixels (search.refine); else None
     inputs, masks, config: what the search ran on
     """
 
@@ -50,10 +51,14 @@ class Completion:
         candidates = ((result.candidates.cpu() + 1) / 2).clamp(0, 1)
         best = result.best.cpu()
         refined = None if result.refined is None else ((result.refined.cpu() + 1) / 2).clamp(0, 1)
-        picked = candidates[torch.arange(len(x)), best] if refined is None else refined
+        picked = candidates[torch.arange(len(x)), best]
+        if refined is None:
+            images = put_back(picked, x, m, config.blend)
+        else:  # both renderings in one call: a face's Poisson system is factorised once for the two
+            images = combine(*put_back(torch.cat([refined, picked]), torch.cat([x, x]), torch.cat([m, m]), config.blend).chunk(2), m, config.refine_reach)
         losses, history = result.losses, result.history
         return cls(
-            images=put_back(picked, x, m, config.blend),
+            images=images,
             best=best,
             candidates=candidates,
             losses=LossTerms(*(t.cpu() for t in (losses.context, losses.prior, losses.landmark, losses.total))),
@@ -73,8 +78,8 @@ class Completion:
 
     @property
     def best_candidates(self) -> Tensor:
-        """(N, 3, 64, 64) the best candidate of each image (refined, with refine_steps), before the overlay."""
-        return self.candidates[torch.arange(len(self.best)), self.best] if self.refined is None else self.refined
+        """(N, 3, 64, 64) the best candidate of each image, before the overlay (and before the refinement)."""
+        return self.candidates[torch.arange(len(self.best)), self.best]
 
     def without_landmark_ranking(self) -> Completion:
         """The result `yeh2017` gives for the same search: the hard landmark loss has no gradient,

@@ -120,12 +120,12 @@ class SearchConfig:
     # Refinement (ours; off in thesis and yeh2017; search.refine): after the search, a copy of G
     # for each image is fine-tuned on that image's known pixels for `refine_steps` Adam steps of
     # size `refine_lr`, with the best z held fixed (Deep Generative Prior, Pan et al. 2020), and
-    # the refined rendering is trusted by distance to the nearest known pixel: fully on the
-    # hole's rim, fading as exp(-(d - 1) / refine_reach) inside it, where nothing held G to the
-    # face and the unrefined candidate stays. 0 steps = off.
+    # its completion is trusted by distance to the nearest known pixel: fully on the hole's rim,
+    # fading as exp(-(d - 1) / refine_reach) inside it, where nothing held G to the face and the
+    # unrefined candidate's completion stays. 0 steps = off.
     refine_steps: int = 0
     refine_lr: float = 1e-4
-    refine_reach: float = 4.0
+    refine_reach: float = 2.0
     loss: LossConfig = field(default_factory=LossConfig)
 
     def __post_init__(self) -> None:
@@ -197,9 +197,9 @@ ADAPT = SearchConfig(adapt="colour", loss=LossConfig(landmark="none"))
 # start, a quarter of the candidates and a tenth of the steps are enough. Poisson blending, as
 # Yeh et al.: chosen on celeba-mini:val, where it hides the seam a generator that has seen few
 # real faces leaves (+0.4 dB centre hole, +3.7 dB random mask over the overlay; version 1 of
-# the celeba weights). The refinement, its step size and reach chosen on 16 celeba-mini:val
-# faces with version 1, the best mean over the centre, random and left masks: +0.19, +1.78,
-# -0.17 dB over the unrefined search (with later versions of the weights: docs/results.md).
+# the celeba weights). The refinement's step size chosen on 16 celeba-mini:val faces with
+# version 1; its reach (2 px, refine_reach's default) and the blend before the mix on 50 val
+# faces with version 4 (docs/results.md).
 FAST = SearchConfig(iterations=100, candidates=16, init="encoder", blend="poisson", refine_steps=100, loss=LossConfig(landmark="none"))
 PRESETS: dict[str, SearchConfig] = {"thesis": THESIS, "yeh2017": YEH2017, "structure": STRUCTURE, "adapt": ADAPT, "fast": FAST}
 

@@ -1,7 +1,7 @@
 """The refinement after the search (search.refine): the trust map by distance to the known
 pixels, worked out by hand; each image's copy of G learns from that image alone; the output is
-the refined rendering on the rim and the searched candidate deep inside (tiny random networks:
-plumbing and arithmetic, not quality)."""
+the refined completion on the rim and the searched candidate's deep inside, each blended before
+they are mixed (tiny random networks: plumbing and arithmetic, not quality)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from semantic_inpaint.evaluate.methods import runs
 from semantic_inpaint.losses.context import context_loss
 from semantic_inpaint.search import search
 from semantic_inpaint.search.objective import Objective
-from semantic_inpaint.search.refine import hole_distance, refine, trust
+from semantic_inpaint.blend import put_back
+from semantic_inpaint.search.refine import combine, hole_distance, refine, trust
 
 SMALL = {"iterations": 3, "candidates": 2}
 
@@ -57,14 +58,14 @@ def test_refinement_fits_the_known_pixels_and_each_image_learns_alone(tiny_model
     z = torch.rand(2, objective.z_dim) * 2 - 1
     with torch.no_grad():
         picked = objective.generator(z)
-    refined = refine(objective, z, picked, steps=20, lr=1e-3, reach=math.inf)
+    refined = refine(objective, z, steps=20, lr=1e-3)
     before, after = (context_loss(x[:, None], objective.image, objective.weights)[:, 0] for x in (picked, refined))
     assert torch.all(after < 0.8 * before)  # G's copies drew the known pixels much closer
     # Image 0 refined alone is image 0 refined beside image 1: its copy of G saw only its own face.
     alone = Objective.build(*tiny_models, objective.image[:1], objective.mask[:1], YEH2017.loss)
-    assert torch.allclose(refine(alone, z[:1], picked[:1], steps=20, lr=1e-3, reach=math.inf), refined[:1], atol=1e-5)
+    assert torch.allclose(refine(alone, z[:1], steps=20, lr=1e-3), refined[:1], atol=1e-5)
     monkeypatch.setattr(importlib.import_module("semantic_inpaint.search.refine"), "CHUNK", 1)  # one image at a time: the same refinement
-    assert torch.allclose(refine(objective, z, picked, steps=20, lr=1e-3, reach=math.inf), refined, atol=1e-5)
+    assert torch.allclose(refine(objective, z, steps=20, lr=1e-3), refined, atol=1e-5)
 
 
 def test_the_fused_adam_is_torchs_adam_to_float_rounding(tiny_models, faces, monkeypatch):
@@ -75,38 +76,48 @@ def test_the_fused_adam_is_torchs_adam_to_float_rounding(tiny_models, faces, mon
     z = torch.rand(2, objective.z_dim) * 2 - 1
     with torch.no_grad():
         picked = objective.generator(z)
-    fused = refine(objective, z, picked, steps=20, lr=1e-3, reach=math.inf)
+    fused = refine(objective, z, steps=20, lr=1e-3)
     monkeypatch.setattr(module, "adam", lambda params, lr: torch.optim.Adam(params, lr=lr, foreach=False))
-    plain = refine(objective, z, picked, steps=20, lr=1e-3, reach=math.inf)
+    plain = refine(objective, z, steps=20, lr=1e-3)
     assert not torch.equal(fused, picked) and torch.allclose(fused, plain, atol=1e-4)
 
 
-def test_deep_in_the_hole_the_searched_candidate_stays(tiny_models, faces):
-    objective = _objective(tiny_models, faces[:1], masks.named("centre")[None, None].float())
-    z = torch.rand(1, objective.z_dim) * 2 - 1
-    with torch.no_grad():
-        picked = objective.generator(z)
-    full = refine(objective, z, picked, steps=5, lr=1e-3, reach=math.inf)
-    short = refine(objective, z, picked, steps=5, lr=1e-3, reach=1e-3)
-    d = hole_distance(objective.mask).expand_as(picked)
-    assert torch.allclose(short[d <= 1], full[d <= 1])  # known pixels and the rim: refined
-    assert torch.allclose(short[d >= 2], picked[d >= 2])  # inside: the candidate of the search
-    assert not torch.allclose(full[d >= 2], picked[d >= 2])
+def test_deep_in_the_hole_the_searched_candidate_stays():
+    m = _hole(8, 8, 2, 2, 4)  # rim at distance 1, four pixels inside at 2
+    refined, picked = torch.full((1, 3, 8, 8), 0.9), torch.full((1, 3, 8, 8), 0.1)
+    d = hole_distance(m).expand_as(refined)
+    short = combine(refined, picked, m, reach=1e-3)
+    assert torch.all(short[d <= 1] == 0.9) and torch.all(short[d >= 2] == 0.1)  # known and rim: refined; inside: searched
+    one = combine(refined, picked, m, reach=1.0)  # inside: exp(-1) of the refined
+    assert torch.allclose(one[d >= 2], torch.tensor(0.1 + 0.8 * math.exp(-1)))
+    assert torch.equal(combine(refined, picked, m, reach=math.inf), refined)
 
 
 def test_complete_builds_its_images_from_the_refined_candidate(tiny_models, faces):
     plain = complete(faces[0], "centre", models=tiny_models, preset="yeh2017", blend="overlay", **SMALL)
-    c = complete(faces[0], "centre", models=tiny_models, preset="yeh2017", blend="overlay", refine_steps=4, **SMALL)
+    c = complete(faces[0], "centre", models=tiny_models, preset="yeh2017", blend="overlay", refine_steps=4, refine_reach=1e-3, **SMALL)
     assert plain.refined is None and c.refined.shape == (1, 3, 64, 64)
     assert torch.equal(c.best, plain.best) and torch.equal(c.candidates, plain.candidates)  # the same search
-    hole = c.masks == 0
-    assert torch.equal(c.best_candidates, c.refined)
-    assert torch.allclose(c.images.masked_select(hole), c.refined.masked_select(hole.expand_as(c.refined)))
-    assert not torch.allclose(c.images, plain.images)
+    assert torch.equal(c.best_candidates, plain.best_candidates)
+    d = hole_distance(c.masks).expand_as(c.refined)
+    rim, inside = (d > 0) & (d <= 1), d >= 2
+    assert torch.allclose(c.images[rim], c.refined[rim]) and torch.allclose(c.images[inside], plain.images[inside])
+    assert not torch.allclose(c.refined[rim], plain.images[rim])
     with pytest.raises(ValueError, match="refinement"):
         c.without_landmark_ranking()
-    again = complete(faces[0], "centre", models=tiny_models, preset="yeh2017", blend="overlay", refine_steps=4, **SMALL)
+    again = complete(faces[0], "centre", models=tiny_models, preset="yeh2017", blend="overlay", refine_steps=4, refine_reach=1e-3, **SMALL)
     assert torch.equal(again.images, c.images)  # the same seed, the same output
+
+
+def test_the_poisson_blend_comes_before_the_mix(tiny_models, faces):
+    # Each rendering is blended into the image first, then the two completions are mixed by trust:
+    # blending the mix would let the refined rim hide the searched candidate's colour error.
+    c = complete(faces[0], "centre", models=tiny_models, preset="yeh2017", blend="poisson", refine_steps=4, refine_lr=1e-2, **SMALL)
+    x, m = c.inputs, c.masks
+    first = combine(put_back(c.refined, x, m, "poisson"), put_back(c.best_candidates, x, m, "poisson"), m, c.config.refine_reach)
+    assert torch.allclose(c.images, first, atol=1e-6)
+    mixed_first = put_back(combine(c.refined, c.best_candidates, m, c.config.refine_reach), x, m, "poisson")
+    assert not torch.allclose(c.images, mixed_first, atol=1e-3)
 
 
 def test_refinement_settings_are_checked_and_fast_refines():
@@ -141,6 +152,6 @@ def test_refinement_reports_each_step_once_however_many_chunks(tiny_models, face
     chunks_begun, seen = [], []
     fine_tune = module._fine_tune
     monkeypatch.setattr(module, "_fine_tune", lambda *a: chunks_begun.append(1) or fine_tune(*a))
-    refine(objective, z, objective.generator(z).detach(), steps=6, lr=1e-3, reach=4.0, on_step=lambda t: seen.append((t, len(chunks_begun))))
+    refine(objective, z, steps=6, lr=1e-3, on_step=lambda t: seen.append((t, len(chunks_begun))))
     # The bar's six steps once each, in order, two in each chunk rather than all in the last.
     assert seen == [(0, 1), (1, 1), (2, 2), (3, 2), (4, 3), (5, 3)]

@@ -13,13 +13,14 @@ each image keeps only the better half of its remaining candidates at the given s
 also carries six colour numbers c in [-1, 1], searched and clamped with z (`apply_colour`).
 With `init='encoder'` (ours) the candidates start around each image's `start`, the encoder's
 guess (`start_points`). With `refine_steps` (ours) a copy of G per image is then fine-tuned on
-its known pixels with the best z fixed, and trusted near them (`refine`). The search does no
+its known pixels with the best z fixed (`refine`); its completion is trusted near the known
+pixels (`combine`, applied by `complete` after the blend). The search does no
 I/O and no printing: progress goes to a callback.
 """
 
 from semantic_inpaint.search.loop import LossHistory, SearchResult, search
 from semantic_inpaint.search.objective import BIAS_RANGE, COLOUR_DIMS, GAIN_RANGE, LossTerms, apply_colour, best_survivor
-from semantic_inpaint.search.refine import refine, trust
+from semantic_inpaint.search.refine import combine, refine, trust
 from semantic_inpaint.search.start import start_points
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "SearchResult",
     "apply_colour",
     "best_survivor",
+    "combine",
     "refine",
     "search",
     "start_points",

@@ -41,7 +41,7 @@ class SearchResult:
     best: Tensor  # (N,) index of the surviving candidate with the lowest total
     history: LossHistory  # a candidate dropped by halving has NaN from then on
     survivors: Tensor  # (N, K) bool: searched to the end (all True unless config.halve_at)
-    refined: Tensor | None = None  # (N, 3, H, W) with config.refine_steps: the best candidate refined (search.refine)
+    refined: Tensor | None = None  # (N, 3, H, W) with config.refine_steps: the best candidate drawn by its fine-tuned G (search.refine)
 
 
 class _Recorder:
@@ -130,11 +130,9 @@ def search(
     result = _adam(objective, z, config, on_step)
     if not config.refine_steps:
         return result
-    picked = torch.arange(len(image))
-    z_best = torch.cat([result.z, result.colour], -1)[picked, result.best]
+    z_best = torch.cat([result.z, result.colour], -1)[torch.arange(len(image)), result.best]
     later = None if on_step is None else (lambda t: on_step(config.iterations + t))
-    refined = refine(objective, z_best, result.candidates[picked, result.best], config.refine_steps, config.refine_lr, config.refine_reach, later)
-    return replace(result, refined=refined)
+    return replace(result, refined=refine(objective, z_best, config.refine_steps, config.refine_lr, later))
 
 
 def _adam(objective: Objective, z0: Tensor, config: SearchConfig, on_step: Callable[[int], None] | None) -> SearchResult:
