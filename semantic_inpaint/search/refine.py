@@ -75,8 +75,8 @@ def combine(refined: Tensor, picked: Tensor, mask: Tensor, reach: float) -> Tens
     renderings before the blend: a Poisson blend corrects the colour of a rendering against the
     known pixels on the hole's edge, and the refined G matches them there so well that a mix with
     it on the edge hid the searched candidate's colour error from the blend deep inside (on 50
-    `celeba-mini:val` faces, centre hole, +0.35 dB for mixing after the blend, docs/results.md).
-    With the overlay the two orders are the same."""
+    `celeba-mini:val` faces, centre hole, reach 2 px: 27.32 dB against 27.20 with the mix first,
+    docs/results.md). With the overlay the two orders are the same."""
     a = trust(mask, reach)
     return a * refined + (1 - a) * picked
 
