@@ -85,10 +85,18 @@ def test_a_resumed_run_is_the_run_that_was_not_interrupted(tmp_path, reconstruct
             assert y.device.type == device.type, name
             if device.type == "cpu":
                 assert torch.equal(x, y), name
-            else:  # cuDNN's and grid_sample's backward passes may add in another order from run to run
-                torch.testing.assert_close(x, y, rtol=1e-3, atol=1e-4, msg=name)
+            else:  # cuDNN's and grid_sample's backward passes add in another order from run to run, and
+                # where a gradient is about 0 Adam's division by sqrt(v) turns the rounding into a
+                # step of up to lr (2e-4): two runs of 4 steps each, no further apart than 8 steps
+                torch.testing.assert_close(x, y, rtol=0, atol=8 * 2e-4, msg=name)
     logs = [(tmp_path / run / "log.csv").read_text() for run in ("straight", "resumed")]
-    assert logs[0] == logs[1] and logs[0].count("\n") == 5
+    assert logs[0].count("\n") == logs[1].count("\n") == 5
+    if device.type == "cpu":
+        assert logs[0] == logs[1]
+    else:  # the same steps and phases, the losses to rounding
+        rows = [[line.split(",") for line in log.splitlines()[1:]] for log in logs]
+        assert [r[:2] for r in rows[0]] == [r[:2] for r in rows[1]]
+        assert np.allclose([[float(v) for v in r[2:]] for r in rows[0]], [[float(v) for v in r[2:]] for r in rows[1]], atol=1e-3)
     assert logs[0].splitlines()[0].endswith("rebuild_mse") == bool(reconstruction)
     with pytest.raises(ValueError, match=r"other training settings \(lr_d\)"):
         _train_tiny(tmp_path / "resumed", 5, lr_d=1e-3, reconstruction=reconstruction)

@@ -113,7 +113,7 @@ def train_step(
     loss_d.backward()
     team.all_mean_([p.grad for p in run.trainable_d])
     run.opt_d.step()
-    loss_g = torch.zeros(())
+    loss_g = torch.zeros((), device=loss_d.device)
     if not d_only:
         run.d.requires_grad_(False)
         after = run.data_gen.get_state()
@@ -129,7 +129,7 @@ def train_step(
             p.requires_grad_(True)
     figures = [loss_d.detach(), loss_g.detach()] + [torch.sigmoid(x.detach()).mean() for x in logits]
     if reconstruction:
-        figures.append(rebuild_step(run, data, layout, reconstruction, team) if not d_only else torch.zeros(()))
+        figures.append(rebuild_step(run, data, layout, reconstruction, team) if not d_only else torch.zeros((), device=loss_d.device))
     # The whole batch's figures: each process's, averaged (its shares are equal).
     stacked = torch.stack(figures)
     team.all_mean_([stacked])
