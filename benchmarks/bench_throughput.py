@@ -41,6 +41,7 @@ from semantic_inpaint.machine import describe
 from semantic_inpaint.metrics import psnr
 
 complete_module = importlib.import_module("semantic_inpaint.complete")  # the module; the package exports its function
+refine_module = importlib.import_module("semantic_inpaint.search.refine")
 
 
 def variant_options(spec: str, iterations: int, batch: int) -> tuple[dict[str, object], int, set[str]]:
@@ -49,20 +50,20 @@ def variant_options(spec: str, iterations: int, batch: int) -> tuple[dict[str, o
     1000, the schedule that kept the picks on the CPU, docs/results/pruning.md), 'batch=N'
     (another batch size: on CUDA, other cuDNN algorithms, so another round-off), 'its=N'
     (another number of iterations), 'overlay' (no Poisson blend: what the blend costs in
-    `fast`), 'nofold', 'nondet' (returned as flags for `run`)."""
+    `fast`), 'nofold', 'nondet', 'chunk=N' (returned as flags for `run`)."""
     tokens = set(spec.split("+")) - {"fp32"}
     for t in tokens:
         if t.startswith("batch="):
             batch = int(t.split("=", 1)[1])
         elif t.startswith("its="):
             iterations = int(t.split("=", 1)[1])
-        elif t not in ("bf16", "halve", "overlay", "nofold", "nondet"):
-            raise SystemExit(f"unknown variant {spec!r}: use fp32 or tokens joined by '+': bf16, halve, batch=N, its=N, overlay, nofold, nondet")
+        elif t not in ("bf16", "halve", "overlay", "nofold", "nondet") and not t.startswith("chunk="):
+            raise SystemExit(f"unknown variant {spec!r}: use fp32 or tokens joined by '+': bf16, halve, batch=N, its=N, overlay, nofold, nondet, chunk=N")
     halve_at = (iterations * 4 // 10, iterations * 7 // 10) if "halve" in tokens else ()  # (400, 700) at 1000
     overrides = {"iterations": iterations, "precision": "bf16" if "bf16" in tokens else "fp32", "halve_at": halve_at}
     if "overlay" in tokens:
         overrides["blend"] = "overlay"
-    return overrides, batch, tokens & {"nofold", "nondet"}
+    return overrides, batch, {t for t in tokens if t in ("nofold", "nondet") or t.startswith("chunk=")}
 
 
 def run(truth: torch.Tensor, mask: str, models, device: str, batch: int, overrides: dict[str, object], flags: set[str] = frozenset(), preset: str = "yeh2017") -> tuple[float, np.ndarray, np.ndarray]:
@@ -75,6 +76,10 @@ def run(truth: torch.Tensor, mask: str, models, device: str, batch: int, overrid
     # deterministic-cuDNN decorator.
     searcher = complete_module.search
     complete_module.search = searcher.__wrapped__ if "nondet" in flags else searcher
+    chunks = refine_module.CHUNK, refine_module.CUDA_CHUNK
+    size = next((int(f.split("=", 1)[1]) for f in flags if f.startswith("chunk=")), None)
+    if size:
+        refine_module.CHUNK = refine_module.CUDA_CHUNK = size
     try:
         if cuda:
             torch.cuda.synchronize()
@@ -89,6 +94,7 @@ def run(truth: torch.Tensor, mask: str, models, device: str, batch: int, overrid
         seconds = time.perf_counter() - t0
     finally:
         complete_module.search = searcher  # the next variant gets the library's search back, even after an error
+        refine_module.CHUNK, refine_module.CUDA_CHUNK = chunks
     return seconds, np.concatenate(scores), np.concatenate(picks)
 
 

@@ -5,6 +5,7 @@ they are mixed (tiny random networks: plumbing and arithmetic, not quality)."""
 
 from __future__ import annotations
 
+import copy
 import importlib
 import math
 
@@ -142,6 +143,22 @@ def test_evaluate_gives_thesis_and_yeh2017_their_own_refined_searches():
     # One shared search re-ranked serves both without refinement; with it, each pick needs its own.
     assert runs(["thesis", "yeh2017", "tv"], {}) == [("thesis", "yeh2017"), ("tv",)]
     assert runs(["thesis", "yeh2017", "tv"], {"refine_steps": 5}) == [("thesis",), ("yeh2017",), ("tv",)]
+
+
+def test_a_gpu_refines_more_images_at_a_time(tiny_models, faces, device, monkeypatch):
+    # CHUNK images at a time on the CPU (memory), CUDA_CHUNK on a GPU (fewer, fuller launches).
+    module = importlib.import_module("semantic_inpaint.search.refine")
+    monkeypatch.setattr(module, "CHUNK", 1)
+    monkeypatch.setattr(module, "CUDA_CHUNK", 2)
+    g, d = (copy.deepcopy(m).to(device) for m in tiny_models)
+    y = torch.from_numpy(faces[:3]).permute(0, 3, 1, 2).float().to(device) / 127.5 - 1
+    objective = Objective.build(g, d, y, masks.named("centre")[None, None].float().expand(3, 1, 64, 64).to(device), YEH2017.loss)
+    sizes = []
+    fine_tune = module._fine_tune
+    monkeypatch.setattr(module, "_fine_tune", lambda objective, part, z, *a: sizes.append(len(z)) or fine_tune(objective, part, z, *a))
+    out = refine(objective, torch.rand(3, objective.z_dim, device=device) * 2 - 1, steps=1, lr=1e-3)
+    assert out.shape == (3, 3, 64, 64) and out.device.type == device.type
+    assert sizes == ([2, 1] if device.type == "cuda" else [1, 1, 1])
 
 
 def test_refinement_reports_each_step_once_however_many_chunks(tiny_models, faces, monkeypatch):

@@ -46,25 +46,29 @@ def trust(mask: Tensor, reach: float) -> Tensor:
 
 # Images refined at a time: each holds its own copy of G's 3.6 M weights with their gradients
 # and Adam's two moments, 57 MB an image, so a chunk of 32 needs about 1.8 GB beside the search.
-CHUNK = 32
+# On a GPU, 64 (3.6 GB): the refinement is launch-bound there, and one chunk for a batch of 64
+# gave `fast` 1.09 - 1.37x the faces/s of chunks of 32 on an H200, the same results but for float
+# rounding (benchmarks/bench_throughput.py, docs/performance.md).
+CHUNK, CUDA_CHUNK = 32, 64
 
 
 def refine(objective: Objective, z: Tensor, steps: int, lr: float, on_step: Callable[[int], None] | None = None) -> Tensor:
     """The refined rendering (N, 3, H, W) in [-1, 1] of each image's picked `z` (N, z_dim, or
     z_dim + 6 with the colour numbers, see apply_colour), held fixed while a copy of G per image
     takes `steps` Adam steps of size `lr` on that image's context and prior losses. `on_step(t)`,
-    t = 0 .. steps - 1, spread evenly over the chunks of CHUNK images, so a progress bar moves
-    throughout."""
+    t = 0 .. steps - 1, spread evenly over the chunks of CHUNK images (CUDA_CHUNK on a GPU), so a
+    progress bar moves throughout."""
     out = []
-    chunks = -(-len(z) // CHUNK)
+    size = CUDA_CHUNK if z.device.type == "cuda" else CHUNK
+    chunks = -(-len(z) // size)
 
     def report(c: int, t: int) -> None:
         done = c * steps + t + 1  # of the chunks * steps in all: every `chunks`-th is one step of the bar
         if on_step is not None and done % chunks == 0:
             on_step(done // chunks - 1)
 
-    for c, lo in enumerate(range(0, len(z), CHUNK)):
-        part = slice(lo, lo + CHUNK)
+    for c, lo in enumerate(range(0, len(z), size)):
+        part = slice(lo, lo + size)
         out.append(_fine_tune(objective, part, z[part], steps, lr, lambda t, c=c: report(c, t)))
     return torch.cat(out)
 
