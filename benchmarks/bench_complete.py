@@ -182,7 +182,7 @@ def prepare(models: tuple[nn.Module, nn.Module], options: Options) -> tuple[nn.M
         g, d = torch.compile(g), torch.compile(d)
     if options.graphs:
         g, d = StepMarked(torch.compile(g, mode="reduce-overhead")), torch.compile(d, mode="reduce-overhead")
-    return g, d
+    return g.eval(), d.eval()  # frozen as they are, so complete() takes them without a copy (models.dcgan.frozen)
 
 
 def naive_reference(

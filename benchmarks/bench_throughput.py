@@ -71,7 +71,7 @@ def run(truth: torch.Tensor, mask: str, models, device: str, batch: int, overrid
     cuda = device.startswith("cuda")
     scores, picks = [], []
     if "nofold" in flags:  # the search folds only the library's own Generator and Discriminator
-        models = tuple(Wrapped(m, channels_last=False) for m in models)
+        models = tuple(Wrapped(m, channels_last=False).eval() for m in models)  # eval: complete() takes them uncopied
     # complete() calls the search it imported; search.__wrapped__ is the search without its
     # deterministic-cuDNN decorator.
     searcher = complete_module.search

@@ -13,7 +13,7 @@ from semantic_inpaint.config import SearchConfig, get_preset
 from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.io import as_images, as_masks
 from semantic_inpaint.losses.landmarks import LandmarkDetector
-from semantic_inpaint.models.dcgan import Discriminator, Generator, freeze
+from semantic_inpaint.models.dcgan import Discriminator, Generator, frozen
 from semantic_inpaint.models.encoder import Encoder
 from semantic_inpaint.models.landmarks import LandmarkNet
 from semantic_inpaint.models.weights import Pretrained, default_device, fingerprint, load_encoder, load_landmark_net, load_pretrained
@@ -43,7 +43,7 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
 
 def _networks(models: object, device: torch.device) -> tuple[Generator, Discriminator]:
     """`models` (None: the shipped weights) checked to be a (generator, discriminator) pair of
-    networks; wrapped ones (torch.compile, the benchmarks' wrappers) pass as they are."""
+    networks; wrapped ones (torch.compile, the benchmarks' wrappers) pass too."""
     if models is None:
         return _cached_pretrained(str(device))
     if isinstance(models, (tuple, list)) and len(models) == 2 and all(isinstance(net, torch.nn.Module) for net in models):
@@ -139,14 +139,16 @@ def complete(
         guess), init_uniform and init_spread, refine_steps, refine_lr and refine_reach (after
         the search, a copy of G fine-tuned on each image's known pixels, trusted near them:
         search.refine; 0 steps = off).
-    models: (generator, discriminator) to use instead of the shipped pretrained ones; they are
-        frozen in place (eval mode, no weight gradients), as the method requires.
+    models: (generator, discriminator) to use instead of the shipped pretrained ones. The
+        search runs them frozen (eval mode, no weight gradients, on `device`), as the method
+        requires: networks already so (as `load_pretrained` returns them) as they are, others
+        as frozen copies, so that a G and D still in training are left as they were.
     device: where to search; default CUDA when available, else CPU. A search whose estimated
         memory (MIB_PER_CANDIDATE per candidate per image) exceeds what the device has
         free is refused before it starts.
     landmark_model: for 'hard', a dlib 68-point model file or a LandmarkDetector (default: the
         installed one; `LandmarkDetector(workers=2)` runs dlib in 2 processes); for 'soft', a
-        LandmarkNet (default: the shipped one, frozen in place).
+        LandmarkNet (default: the shipped one), run frozen as `models` are.
     progress: True: a progress bar; False: nothing; None (default): a bar on a terminal, and
         elsewhere (logs, CI, notebooks) a line on stderr every 30 s of a long search.
     mask_seed: the seed of a 'random' or 'freeform' mask given by name, apart from the search's
@@ -161,8 +163,8 @@ def complete(
     g, d = _networks(models, device)
     _check_memory(len(x), config.candidates, device)
     # Frozen: batch norm on running statistics, and no weight gradients, which would double
-    # the backward pass's work for nothing.
-    g, d = freeze(g.to(device)), freeze(d.to(device))
+    # the backward pass's work for nothing. Copies where needed: the caller's G and D stay as given.
+    g, d = frozen(g, device), frozen(d, device)
     detector, net = _landmark_models(config, landmark_model, device)
     y, known = (x * 2 - 1).to(device), m.to(device)  # the search works in G's range, [-1, 1]
     start = _encoder_start(config, encoder, g, y, known)
@@ -181,7 +183,7 @@ def _landmark_models(config: SearchConfig, landmark_model: object, device: torch
         if landmark_model is None:
             return None, _cached_landmark_net(str(device))
         if isinstance(landmark_model, LandmarkNet):
-            return None, freeze(landmark_model.to(device))
+            return None, frozen(landmark_model, device)
         raise InpaintInputError(f"landmark='soft' needs a LandmarkNet (or None for the shipped one), got {type(landmark_model).__name__}")
     return None, None
 
@@ -190,7 +192,7 @@ def _encoder_start(config: SearchConfig, encoder: Encoder | None, g: Generator, 
     """For init='encoder', the encoder's guess (N, z_dim) for each image `y` in [-1, 1] with mask `m`; else None."""
     if config.init != "encoder":
         return None
-    enc = freeze(encoder.to(y.device)) if isinstance(encoder, Encoder) else _encoder_for(g, y.device)
+    enc = frozen(encoder, y.device) if isinstance(encoder, Encoder) else _encoder_for(g, y.device)
     with torch.no_grad():
         return enc(y, m)
 

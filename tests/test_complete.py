@@ -1,5 +1,6 @@
 """`complete()` end to end on a tiny random DCGAN: shapes, overlay exactness, reproducibility."""
 
+import copy
 import importlib
 from dataclasses import replace
 
@@ -8,6 +9,7 @@ import torch
 from PIL import Image
 
 from semantic_inpaint import Completion, complete, masks
+from semantic_inpaint.models.dcgan import Discriminator, Generator, freeze, frozen
 from semantic_inpaint.search import LossTerms
 
 FAST = dict(iterations=4, candidates=3)
@@ -75,17 +77,6 @@ def test_without_landmark_ranking_equals_a_yeh2017_run(tiny_models, faces):
     assert derived.config == direct.config
 
 
-def test_user_models_are_frozen_and_get_no_gradients(faces):
-    from semantic_inpaint.models import Discriminator, Generator
-
-    torch.manual_seed(0)
-    g, d = Generator(width=8).train(), Discriminator(width=8).train()  # as a user might pass them
-    complete(faces[0], "centre", models=(g, d), preset="yeh2017", **FAST)
-    for net in (g, d):
-        assert not net.training
-        assert all(not p.requires_grad and p.grad is None for p in net.parameters())
-
-
 def test_halving_ranks_only_the_survivors(tiny_models, faces):
     r = complete(faces[0], "centre", preset="thesis", models=tiny_models, progress=False, iterations=4, candidates=4, halve_at=(1,))
     assert r.survivors.sum().item() == 2 and bool(r.survivors[0, r.best[0]])
@@ -146,3 +137,23 @@ def test_progress_goes_to_stderr_only_when_asked(tiny_models, faces, capsys):
     assert out == "" and "search" in err
     complete(faces[0], "centre", models=tiny_models, preset="yeh2017", progress=False, **FAST)
     assert capsys.readouterr() == ("", "")
+
+
+def test_the_callers_networks_are_left_as_they_were(faces, device):
+    # A G and D the caller is still training: train mode, weights that want gradients, on the CPU.
+    # Freezing them in place would silently stop that training; the search freezes copies.
+    torch.manual_seed(0)
+    g, d = Generator(width=8), Discriminator(width=8)
+    before = [{k: v.clone() for k, v in net.state_dict().items()} for net in (g, d)]
+    r = complete(faces[:1], "centre", preset="yeh2017", models=(g, d), device=device, progress=False, **FAST)
+    for net, state in zip((g, d), before):
+        assert net.training and all(p.requires_grad and p.grad is None and p.device.type == "cpu" for p in net.parameters())
+        assert all(torch.equal(v, net.state_dict()[k]) for k, v in state.items())  # batch norm's statistics too
+    # ... and the completion is the one the same networks give frozen by the caller,
+    frozen_pair = tuple(freeze(copy.deepcopy(net)) for net in (g, d))
+    again = complete(faces[:1], "centre", preset="yeh2017", models=frozen_pair, device=device, progress=False, **FAST)
+    assert torch.equal(r.images, again.images)
+    # which, already frozen on the device, the search takes as they are (no copy each call).
+    on_device = tuple(frozen(net, device) for net in frozen_pair)
+    assert all(frozen(net, device) is net for net in on_device)
+    assert all(frozen(net, torch.device(device.type)) is net for net in on_device)  # 'cuda' is the current GPU

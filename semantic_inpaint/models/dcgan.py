@@ -101,6 +101,19 @@ def freeze(module: nn.Module) -> nn.Module:
     return module
 
 
+def frozen(module: nn.Module, device: torch.device) -> nn.Module:
+    """`module` ready for the search on `device` without changing the caller's network: itself
+    if it is already frozen there (the shipped weights are: `load_pretrained` freezes them), else
+    a frozen copy. Freezing a network the caller is still training, in place, would silently stop
+    its training: no gradients reach weights that do not require them."""
+    if device.type == "cuda" and device.index is None:  # 'cuda': the current one, as .to() takes it
+        device = torch.device("cuda", torch.cuda.current_device())
+    weights = list(module.parameters())
+    if not module.training and not any(w.requires_grad for w in weights) and all(w.device == device for w in weights):
+        return module
+    return freeze(copy.deepcopy(module).to(device))
+
+
 def fold_batchnorm(module: Generator | Discriminator) -> Generator | Discriminator:
     """A frozen copy of G or D with each batch norm folded into the convolution before it.
 

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from semantic_inpaint import masks as mask_lib
-from semantic_inpaint.models.dcgan import Generator, freeze, sample_z
+from semantic_inpaint.models.dcgan import Generator, frozen, sample_z
 from semantic_inpaint.models.encoder import Encoder
 from semantic_inpaint.progress import shown
 from semantic_inpaint.train import checkpoint
@@ -81,7 +81,7 @@ def train_encoder(
     out.mkdir(parents=True, exist_ok=True)
     device = torch.device(device)
     torch.manual_seed(config.seed)
-    g = freeze(generator.to(device))
+    g = frozen(generator, device)  # the caller's G stays as given
     enc = Encoder(g.z_dim, config.width).to(device)
     opt = torch.optim.Adam(enc.parameters(), lr=config.lr, betas=(0.9, 0.999))
     gen = torch.Generator().manual_seed(config.seed)
