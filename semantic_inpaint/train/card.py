@@ -21,6 +21,7 @@ from semantic_inpaint.metrics import psnr
 from semantic_inpaint.models.dcgan import sample_z
 from semantic_inpaint.models.weights import Pretrained
 from semantic_inpaint.search import search
+from semantic_inpaint.train.dcgan_step import REBUILD_COLUMN
 from semantic_inpaint.viz import from_uint8, image_grid, to_uint8
 
 
@@ -33,7 +34,7 @@ def training_curve(log_csv: str | os.PathLike) -> Figure:
     col = lambda k: np.array([float(r[k]) for r in rows])  # noqa: E731
     smooth = lambda v: np.convolve(v, np.ones(25) / 25, mode="valid")  # noqa: E731
     s = step[24:]
-    rebuilt = "rebuild_mse" in rows[0]
+    rebuilt = REBUILD_COLUMN in rows[0]
     fig = Figure(figsize=(15 if rebuilt else 10, 3.5), layout="constrained")
     a, b, *c = fig.subplots(1, 3 if rebuilt else 2)
     a.plot(s, smooth(col("loss_d")), label="D loss")
@@ -47,7 +48,7 @@ def training_curve(log_csv: str | os.PathLike) -> Figure:
     b.set(xlabel="step", ylabel="mean D(x)", ylim=(0, 1), title="discriminator scores")
     b.legend()
     if rebuilt:
-        c[0].plot(s, smooth(col("rebuild_mse")))
+        c[0].plot(s, smooth(col(REBUILD_COLUMN)))
         c[0].set(xlabel="step", ylabel="MSE (images in [-1, 1])", title="real faces rebuilt by G(E(x * m, m))")
     if (~joint).any() and joint.any():
         for ax in (a, b, *c):

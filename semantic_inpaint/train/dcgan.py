@@ -43,7 +43,7 @@ from semantic_inpaint.models.weights import write_manifest
 from semantic_inpaint.progress import shown
 from semantic_inpaint.train import checkpoint
 from semantic_inpaint.train.augment import parse_policy
-from semantic_inpaint.train.dcgan_step import BatchLayout, Run, train_step
+from semantic_inpaint.train.dcgan_step import REBUILD_COLUMN, BatchLayout, Run, train_step
 from semantic_inpaint.train.parallel import sync_batch_norm
 from semantic_inpaint.viz import image_grid, to_uint8
 
@@ -124,7 +124,7 @@ def train(
         run.restore(state)
     data = torch.from_numpy(images).permute(0, 3, 1, 2).to(device)  # uint8 on the device: 4x smaller
     log_path = out / "log.csv" if team.is_main else Path(os.devnull)
-    header = ["step", "phase", "loss_d", "loss_g", "d_real", "d_fake", "d_damaged"] + (["rebuild_mse"] if config.reconstruction else [])
+    header = ["step", "phase", "loss_d", "loss_g", "d_real", "d_fake", "d_damaged"] + ([REBUILD_COLUMN] if config.reconstruction else [])
     with checkpoint.open_log(log_path, run.step, header) as log_file:
         log = csv.writer(log_file)
         show = progress if team.is_main else False
@@ -135,7 +135,7 @@ def train(
                 loss_d, loss_g, *probs = train_step(run, data, layout, policy, d_only, team, config.reconstruction)
                 run.step += 1
                 log.writerow([run.step, "d_only" if d_only else "joint", f"{loss_d:.5f}", f"{loss_g:.5f}", *(f"{p:.4f}" for p in probs)])
-                rebuilt = {"rebuild_mse": f"{probs[3]:.4f}"} if config.reconstruction else {}
+                rebuilt = {REBUILD_COLUMN: f"{probs[3]:.4f}"} if config.reconstruction else {}
                 advance(loss_d=f"{loss_d:.3f}", d_real=f"{probs[0]:.2f}", d_fake=f"{probs[1]:.2f}", d_dmg=f"{probs[2]:.2f}", **rebuilt)
                 if team.is_main:
                     _save(run, out, fixed_z, config, log_file)

@@ -19,6 +19,9 @@ from semantic_inpaint.train.encoder import random_masks
 from semantic_inpaint.train.parallel import rows_of, share
 from semantic_inpaint.validate import to_float
 
+# The training log's column for rebuild_step's error, which train() writes and the model card plots.
+REBUILD_COLUMN = "rebuild_mse"
+
 
 @dataclass(frozen=True)
 class BatchLayout:
