@@ -14,31 +14,38 @@ kernels that take the refinement's time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
+from bench_refine_speed import centre_problem
 
 from semantic_inpaint import complete, load_pretrained
-from semantic_inpaint import masks as mask_lib
 from semantic_inpaint.config import FAST
 from semantic_inpaint.data import load_images
 from semantic_inpaint.machine import describe
-from semantic_inpaint.models.weights import load_encoder
-from semantic_inpaint.search.objective import Objective
 
 # The modules, whose names complete() and search() look up when they call them.
 complete_module = importlib.import_module("semantic_inpaint.complete")
 loop_module = importlib.import_module("semantic_inpaint.search.loop")
 completion_module = importlib.import_module("semantic_inpaint.completion")
 refine_module = importlib.import_module("semantic_inpaint.search.refine")
-PHASES = [
-    (complete_module, "_encoder_start", "encoder"),
-    (complete_module, "search", "search"),
-    (loop_module, "refine", "refinement"),
-    (completion_module, "put_back", "blends"),
-]
+PHASES = [(complete_module, "_encoder_start", "encoder"), (complete_module, "search", "search"), (loop_module, "refine", "refinement"), (completion_module, "put_back", "blends")]
+
+
+@contextlib.contextmanager
+def refine_chunk(size: int | None) -> Iterator[None]:
+    """The refinement takes `size` faces at a time on any device while the block runs (None: as
+    the library has it, search.refine.CHUNK and CUDA_CHUNK)."""
+    saved = refine_module.CHUNK, refine_module.CUDA_CHUNK
+    if size:
+        refine_module.CHUNK = refine_module.CUDA_CHUNK = size
+    try:
+        yield
+    finally:
+        refine_module.CHUNK, refine_module.CUDA_CHUNK = saved
 
 
 def timed(device: torch.device, seconds: dict[str, float]) -> Callable[[], None]:
@@ -62,106 +69,49 @@ def timed(device: torch.device, seconds: dict[str, float]) -> Callable[[], None]
 def profile_refine(models, x: torch.Tensor, steps: int, device: torch.device) -> None:
     from torch.profiler import ProfilerActivity, profile
 
-    y = (x * 2 - 1).to(device)  # G's range
-    m = mask_lib.centre().expand(len(y), 1, 64, 64).float().to(device)
-    objective = Objective.build(models.generator, models.discriminator, y, m, FAST.loss)
-    with torch.no_grad():
-        z = load_encoder(models.generator, "celeba", device)(y, m)
-    refine_module.refine(
-        objective, z, 3, FAST.refine_lr
-    )  # warm-up: cuDNN's set-up stays out
-    activities = [ProfilerActivity.CPU] + (
-        [ProfilerActivity.CUDA] if device.type == "cuda" else []
-    )
+    objective, z = centre_problem(models, (x * 2 - 1).to(device))
+    refine_module.refine(objective, z, 3, FAST.refine_lr)  # warm-up: cuDNN's set-up stays out
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
     with profile(activities=activities) as prof:
         refine_module.refine(objective, z, steps, FAST.refine_lr)
         if device.type == "cuda":
             torch.cuda.synchronize()
     key = "cuda_time_total" if device.type == "cuda" else "cpu_time_total"
-    print(
-        prof.key_averages().table(sort_by=key, row_limit=25, max_name_column_width=60)
-    )
+    print(prof.key_averages().table(sort_by=key, row_limit=25, max_name_column_width=60))
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--faces", type=int, default=64)
     p.add_argument("--masks", default="centre,random")
-    p.add_argument(
-        "--chunks",
-        default="32,64",
-        help="refinement chunk sizes (faces refined at a time)",
-    )
+    p.add_argument("--chunks", default="32,64", help="refinement chunk sizes (faces refined at a time)")
     p.add_argument("--precisions", default="fp32,bf16")
-    p.add_argument(
-        "--profile-refine",
-        type=int,
-        default=0,
-        metavar="N",
-        help="profile N refinement steps instead",
-    )
+    p.add_argument("--profile-refine", type=int, default=0, metavar="N", help="profile N refinement steps instead")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = p.parse_args()
     device = torch.device(args.device)
     models = load_pretrained("celeba", device=device)
-    x = (
-        torch.from_numpy(load_images("celeba-mini:test", n=args.faces))
-        .permute(0, 3, 1, 2)
-        .float()
-        / 255
-    )
-    print(
-        f"{describe(device)}; torch {torch.__version__}; fast, {len(x)} faces of celeba-mini:test in one batch"
-    )
+    x = torch.from_numpy(load_images("celeba-mini:test", n=args.faces)).permute(0, 3, 1, 2).float() / 255
+    print(f"{describe(device)}; torch {torch.__version__}; fast, {len(x)} faces of celeba-mini:test in one batch")
     if args.profile_refine:
         profile_refine(models, x, args.profile_refine, device)
         return
-    complete(
-        x,
-        "centre",
-        "fast",
-        models=models,
-        device=device,
-        progress=False,
-        iterations=5,
-        refine_steps=5,
-    )  # warm-up
-    sizes = refine_module.CHUNK, refine_module.CUDA_CHUNK
-    try:
-        for chunk in (int(c) for c in args.chunks.split(",")):
-            refine_module.CHUNK = refine_module.CUDA_CHUNK = chunk
-            for mask in args.masks.split(","):
-                for precision in args.precisions.split(","):
-                    seconds: dict[str, float] = {}
-                    undo = timed(device, seconds)
-                    try:
+    complete(x, "centre", "fast", models=models, device=device, progress=False, iterations=5, refine_steps=5)  # warm-up
+    for chunk in (int(c) for c in args.chunks.split(",")):
+        for mask in args.masks.split(","):
+            for precision in args.precisions.split(","):
+                seconds: dict[str, float] = {}
+                undo = timed(device, seconds)
+                try:
+                    with refine_chunk(chunk):
                         t = time.perf_counter()
-                        complete(
-                            x,
-                            mask,
-                            "fast",
-                            models=models,
-                            device=device,
-                            progress=False,
-                            precision=precision,
-                        )
+                        complete(x, mask, "fast", models=models, device=device, progress=False, precision=precision)
                         total = time.perf_counter() - t
-                    finally:
-                        undo()
-                    seconds["search"] -= seconds[
-                        "refinement"
-                    ]  # the refinement runs inside search()
-                    split = ", ".join(
-                        f"{label} {seconds[label]:.3f}" for *_, label in PHASES
-                    )
-                    print(
-                        f"chunk {chunk:3} {mask:>7} {precision}: {total:.3f} s, {len(x) / total:5.1f} faces/s; {split}",
-                        flush=True,
-                    )
-    finally:
-        refine_module.CHUNK, refine_module.CUDA_CHUNK = sizes
+                finally:
+                    undo()
+                seconds["search"] -= seconds["refinement"]  # the refinement runs inside search()
+                split = ", ".join(f"{label} {seconds[label]:.3f}" for *_, label in PHASES)
+                print(f"chunk {chunk:3} {mask:>7} {precision}: {total:.3f} s, {len(x) / total:5.1f} faces/s; {split}", flush=True)
 
 
 if __name__ == "__main__":

@@ -85,14 +85,16 @@ def main() -> None:
                 w = csv.DictWriter(f, fieldnames=list(rows[0]))
                 w.writeheader()
                 w.writerows(rows)
-        base = np.array([r["psnr"] for r in rows if r["mask"] == name and r["method"] == "fast_unrefined"])
-        print(f"{name:>7}: unrefined {base.mean():.2f} dB", flush=True)
-        for method in dict.fromkeys(r["method"] for r in rows if r["mask"] == name and r["method"] != "fast_unrefined"):
-            got = np.array([[r["psnr"], r["ssim"]] for r in rows if r["mask"] == name and r["method"] == method])
-            dp = got[:, 0] - base
-            ds = got[:, 1] - np.array([r["ssim"] for r in rows if r["mask"] == name and r["method"] == "fast_unrefined"])
+        scored = {}  # method -> (faces, 2) PSNR and SSIM, in the order the methods came
+        for r in rows:
+            if r["mask"] == name:
+                scored.setdefault(r["method"], []).append([r["psnr"], r["ssim"]])
+        base = np.array(scored.pop("fast_unrefined"))
+        print(f"{name:>7}: unrefined {base[:, 0].mean():.2f} dB", flush=True)
+        for method, got in scored.items():
+            dp, ds = (np.array(got) - base).T
             print(
-                f"{'':>9}{method}: {got[:, 0].mean():.2f} dB; - unrefined {mean_and_interval(dp, 2, signed=True)} dB "
+                f"{'':>9}{method}: {np.mean(got, axis=0)[0]:.2f} dB; - unrefined {mean_and_interval(dp, 2, signed=True)} dB "
                 f"({int((dp > 0).sum())}/{len(dp)}), SSIM {mean_and_interval(ds, 3, signed=True)}",
                 flush=True,
             )

@@ -28,6 +28,15 @@ from semantic_inpaint.validate import to_float
 refine_module = importlib.import_module("semantic_inpaint.search.refine")
 
 
+def centre_problem(models, y: torch.Tensor) -> tuple[Objective, torch.Tensor]:
+    """The refinement's input for faces `y` (N, 3, 64, 64) in [-1, 1] on the models' device under
+    the centre mask: `fast`'s objective and the encoder's guess of z."""
+    m = mask_lib.centre().expand(len(y), 1, 64, 64).float().to(y.device)
+    with torch.no_grad():
+        z = load_encoder(models.generator, "celeba", y.device)(y, m)
+    return Objective.build(models.generator, models.discriminator, y, m, FAST.loss), z
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--faces", type=int, default=8)
@@ -38,10 +47,7 @@ def main() -> None:
     device = torch.device(args.device)
     models = load_pretrained("celeba", device=device)
     x = to_float(torch.from_numpy(load_images("celeba-mini:val", n=args.faces)).permute(0, 3, 1, 2), (-1, 1)).to(device)
-    m = mask_lib.centre().expand(len(x), 1, 64, 64).float().to(device)
-    objective = Objective.build(models.generator, models.discriminator, x, m, FAST.loss)
-    with torch.no_grad():
-        z = load_encoder(models.generator, "celeba", device)(x, m)
+    objective, z = centre_problem(models, x)
     optimisers = {"fused (the library's)": refine_module.adam, "torch's default": lambda params, lr: torch.optim.Adam(params, lr=lr)}
     best, out = {}, {}
     for _ in range(args.rounds):

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from bench_complete import Wrapped
+from bench_fast_phases import refine_chunk
 
 from semantic_inpaint import complete, load_pretrained
 from semantic_inpaint.config import PRESETS
@@ -41,7 +42,6 @@ from semantic_inpaint.machine import describe
 from semantic_inpaint.metrics import psnr
 
 complete_module = importlib.import_module("semantic_inpaint.complete")  # the module; the package exports its function
-refine_module = importlib.import_module("semantic_inpaint.search.refine")
 
 
 def variant_options(spec: str, iterations: int, batch: int) -> tuple[dict[str, object], int, set[str]]:
@@ -76,25 +76,22 @@ def run(truth: torch.Tensor, mask: str, models, device: str, batch: int, overrid
     # deterministic-cuDNN decorator.
     searcher = complete_module.search
     complete_module.search = searcher.__wrapped__ if "nondet" in flags else searcher
-    chunks = refine_module.CHUNK, refine_module.CUDA_CHUNK
     size = next((int(f.split("=", 1)[1]) for f in flags if f.startswith("chunk=")), None)
-    if size:
-        refine_module.CHUNK = refine_module.CUDA_CHUNK = size
     try:
-        if cuda:
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        for start in range(0, len(truth), batch):
-            x = truth[start : start + batch]
-            c = complete(x, mask, preset, models=models, device=device, progress=False, **overrides)
-            scores.append(psnr(c.images, x).numpy())
-            picks.append(c.best.numpy())
-        if cuda:
-            torch.cuda.synchronize()
-        seconds = time.perf_counter() - t0
+        with refine_chunk(size):
+            if cuda:
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            for start in range(0, len(truth), batch):
+                x = truth[start : start + batch]
+                c = complete(x, mask, preset, models=models, device=device, progress=False, **overrides)
+                scores.append(psnr(c.images, x).numpy())
+                picks.append(c.best.numpy())
+            if cuda:
+                torch.cuda.synchronize()
+            seconds = time.perf_counter() - t0
     finally:
         complete_module.search = searcher  # the next variant gets the library's search back, even after an error
-        refine_module.CHUNK, refine_module.CUDA_CHUNK = chunks
     return seconds, np.concatenate(scores), np.concatenate(picks)
 
 

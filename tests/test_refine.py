@@ -14,13 +14,13 @@ import pytest
 import torch
 
 from semantic_inpaint import complete, masks
+from semantic_inpaint.blend import put_back
 from semantic_inpaint.config import FAST, YEH2017, SearchConfig
 from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.evaluate.methods import runs
 from semantic_inpaint.losses.context import context_loss
 from semantic_inpaint.search import search
 from semantic_inpaint.search.objective import Objective
-from semantic_inpaint.blend import put_back
 from semantic_inpaint.search.refine import combine, hole_distance, refine, trust
 
 SMALL = {"iterations": 3, "candidates": 2}
