@@ -49,8 +49,8 @@ from torch import Tensor, nn
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from semantic_inpaint import complete, load_pretrained
-from semantic_inpaint.config import YEH2017, SearchConfig
 from semantic_inpaint.complete import MIB_PER_CANDIDATE
+from semantic_inpaint.config import YEH2017, SearchConfig
 from semantic_inpaint.machine import describe
 from semantic_inpaint.masks import centre
 from semantic_inpaint.metrics import psnr

@@ -54,8 +54,9 @@ class Completion:
         picked = candidates[torch.arange(len(x)), best]
         if refined is None:
             images = put_back(picked, x, m, config.blend)
-        else:  # both renderings in one call: a face's Poisson system is factorised once for the two
-            images = combine(*put_back(torch.cat([refined, picked]), torch.cat([x, x]), torch.cat([m, m]), config.blend).chunk(2), m, config.refine_reach)
+        else:  # (N, 2, 3, H, W): both renderings of a face in one call, so its Poisson system is factorised once
+            both = put_back(torch.stack([refined, picked], 1), x[:, None].expand(-1, 2, -1, -1, -1), m[:, None], config.blend)
+            images = combine(both[:, 0], both[:, 1], m, config.refine_reach)
         losses, history = result.losses, result.history
         return cls(
             images=images,
