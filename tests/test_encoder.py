@@ -16,7 +16,7 @@ from semantic_inpaint.models.encoder import Encoder
 from semantic_inpaint.models.weights import add_to_manifest, fingerprint, load_encoder
 from semantic_inpaint.search import search, start_points
 from semantic_inpaint.train import export
-from semantic_inpaint.train.encoder import FAMILIES, EncoderTrainConfig, random_masks, train_encoder
+from semantic_inpaint.train.encoder import FAMILIES, EncoderTrainConfig, encoder_curve, random_masks, train_encoder
 
 
 def test_encoder_reads_only_the_known_pixels_and_stays_in_the_box():
@@ -171,3 +171,12 @@ def test_train_encoder_command_exports_it_beside_its_generator(tiny_models, weig
     # found through the folder the generator was loaded from, with no encoder= given
     done = complete(faces[0], "centre", "fast", models=models, iterations=1, candidates=2)
     assert done.config.init == "encoder" and done.z.shape == (1, 2, 100)
+
+
+def test_the_training_curve_draws_real_faces_only_for_a_run_that_had_them(tmp_path):
+    header = "step,loss,image_mse_samples,image_mse_real,latent_mse\n"
+    for real, lines in ((0.0, 2), (0.2, 3)):
+        log = tmp_path / f"log-{real}.csv"
+        log.write_text(header + "".join(f"{t},0.5,0.3,{real},0.4\n" for t in range(1, 6)))
+        labels = [line.get_label() for line in encoder_curve(log).axes[0].get_lines()]
+        assert len(labels) == lines and ("image MSE, real faces" in labels) == bool(real)

@@ -136,7 +136,8 @@ def _train_step(
 
 def encoder_curve(log_csv: str | os.PathLike) -> Figure:
     """The encoder's training losses (50-step moving averages): image MSE of G(E(.)) on G's
-    samples and on real faces, and the latent MSE on samples."""
+    samples and on real faces (a run without real faces logs 0 there: no line), and the latent
+    MSE on samples."""
     with open(log_csv, newline="") as f:
         rows = list(csv.DictReader(f))
     step = np.array([int(r["step"]) for r in rows])
@@ -145,7 +146,10 @@ def encoder_curve(log_csv: str | os.PathLike) -> Figure:
     fig = Figure(figsize=(6, 3.5), layout="constrained")
     ax = fig.add_subplot()
     for key, label in (("image_mse_samples", "image MSE, G's samples"), ("image_mse_real", "image MSE, real faces"), ("latent_mse", "latent MSE, samples")):
-        ax.plot(step[w - 1 :], smooth(np.array([float(r[key]) for r in rows])), label=label)
+        values = np.array([float(r[key]) for r in rows])
+        if key == "image_mse_real" and not values.any():
+            continue
+        ax.plot(step[w - 1 :], smooth(values), label=label)
     ax.set(xlabel="step", ylabel="MSE (images in [-1, 1])", title="encoder training")
     ax.legend()
     return fig
