@@ -3,6 +3,8 @@ and its training (tiny random networks: plumbing and arithmetic, not quality).""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -149,6 +151,34 @@ def test_encoder_training_resumes_exactly_and_learns(tmp_path, device):
         _train(tmp_path / "c", 1, real.astype(np.float32))
 
 
+def test_a_batch_of_real_faces_only_trains_on_them(tmp_path):
+    real = np.random.default_rng(0).integers(0, 256, (6, 64, 64, 3), dtype=np.uint8)
+    g = Generator(width=8)
+    config = EncoderTrainConfig(steps=2, batch_size=4, width=8, real_fraction=1.0)
+    train_encoder(g, tmp_path / "real", config, real=real, progress=False)
+    rows = [line.split(",") for line in (tmp_path / "real" / "log.csv").read_text().splitlines()[1:]]
+    # no samples: their image and latent errors are 0 and the loss is the real faces' image error
+    assert all(float(r[2]) == float(r[4]) == 0 and float(r[1]) == float(r[3]) > 0 for r in rows)
+    with pytest.raises(ValueError, match="real_fraction .* in \\[0, 1\\]"):
+        train_encoder(g, tmp_path / "bad", EncoderTrainConfig(steps=1, batch_size=4, width=8, real_fraction=1.5), real=real, progress=False)
+
+
+def test_a_warm_started_run_continues_from_the_encoder_it_is_given(tmp_path):
+    torch.manual_seed(1)
+    start = Encoder(width=8).eval()
+    g = Generator(width=8)
+    config = EncoderTrainConfig(steps=1, batch_size=4, width=8, lr=1e-3)
+    warm = train_encoder(g, tmp_path / "warm", config, device="cpu", progress=False, warm_start=start)
+    fresh = train_encoder(g, tmp_path / "fresh", config, device="cpu", progress=False)
+    # One Adam step moves each weight by at most about lr from where it started; batch norm's
+    # running statistics move by its momentum, so only the learned weights are compared.
+    learned = [name for name, _ in start.named_parameters()]
+    moved = lambda enc: max(float((enc.state_dict()[k] - start.state_dict()[k]).abs().max()) for k in learned)  # noqa: E731
+    assert moved(warm) <= 1e-3 * 1.01 and moved(fresh) > 0.05
+    with pytest.raises(ValueError, match="width 8 .* this run trains width 64"):
+        train_encoder(g, tmp_path / "wide", EncoderTrainConfig(steps=1, batch_size=4), progress=False, warm_start=start)
+
+
 def test_an_encoder_in_one_weight_set_is_not_lent_to_another(tiny_models, weight_set, tmp_path, faces):
     from semantic_inpaint.models import load_pretrained
 
@@ -161,7 +191,7 @@ def test_an_encoder_in_one_weight_set_is_not_lent_to_another(tiny_models, weight
         complete(faces[0], "centre", "fast", models=load_pretrained(bare, "cpu"), iterations=1, candidates=2)
 
 
-def test_train_encoder_command_exports_it_beside_its_generator(tiny_models, weight_set, tmp_path, faces):
+def test_train_encoder_command_exports_it_beside_its_generator(tiny_models, weight_set, tmp_path, faces, capsys):
     from semantic_inpaint import cli
     from semantic_inpaint.models import load_pretrained
 
@@ -172,11 +202,23 @@ def test_train_encoder_command_exports_it_beside_its_generator(tiny_models, weig
     done = complete(faces[0], "centre", "fast", models=models, iterations=1, candidates=2)
     assert done.config.init == "encoder" and done.z.shape == (1, 2, 100)
 
+    # A longer run from the exported encoder; its manifest names the encoder it started from.
+    first = fingerprint(load_encoder(models.generator, weight_set, "cpu").state_dict())
+    cli.main(["train-encoder", "--weights", str(weight_set), "--out", str(tmp_path / "more"), "--warm-start", "--steps", "1", "--batch-size", "4", "--device", "cpu", "--export", str(weight_set)])
+    entry = json.loads((weight_set / "manifest.json").read_text())["files"]["encoder"]
+    assert entry["warm_start_encoder"] == first != fingerprint(load_encoder(models.generator, weight_set, "cpu").state_dict())
+    bare = tmp_path / "bare"
+    export(*tiny_models, bare)
+    with pytest.raises(SystemExit):
+        cli.main(["train-encoder", "--weights", str(bare), "--out", str(tmp_path / "none"), "--warm-start", "--steps", "1", "--device", "cpu"])
+    assert "no encoder for this generator" in capsys.readouterr().err
 
-def test_the_training_curve_draws_real_faces_only_for_a_run_that_had_them(tmp_path):
+
+def test_the_training_curve_draws_only_the_kinds_of_face_a_run_had(tmp_path):
     header = "step,loss,image_mse_samples,image_mse_real,latent_mse\n"
-    for real, lines in ((0.0, 2), (0.2, 3)):
-        log = tmp_path / f"log-{real}.csv"
-        log.write_text(header + "".join(f"{t},0.5,0.3,{real},0.4\n" for t in range(1, 6)))
-        labels = [line.get_label() for line in encoder_curve(log).axes[0].get_lines()]
-        assert len(labels) == lines and ("image MSE, real faces" in labels) == bool(real)
+    for samples, real, drawn in ((0.3, 0.0, {"samples", "latent"}), (0.3, 0.2, {"samples", "real", "latent"}), (0.0, 0.2, {"real"})):
+        log = tmp_path / f"log-{samples}-{real}.csv"
+        log.write_text(header + "".join(f"{t},0.5,{samples},{real},{0.4 if samples else 0}\n" for t in range(1, 6)))
+        labels = {line.get_label() for line in encoder_curve(log).axes[0].get_lines()}
+        named = {"samples": "image MSE, G's samples", "real": "image MSE, real faces", "latent": "latent MSE, samples"}
+        assert labels == {named[k] for k in drawn}

@@ -72,7 +72,10 @@ def add_train_encoder_parser(sub: argparse._SubParsersAction) -> None:
     en.add_argument("--steps", type=int, default=3000, help="(default: 3000; a resumed run may be given more)")
     en.add_argument("--batch-size", type=int, default=64, help="(default: 64)")
     en.add_argument("--lr", type=float, default=2e-4, help="Adam's step size (default: 2e-4)")
-    en.add_argument("--real-fraction", type=float, default=0.5, help="share of each batch from --real")
+    en.add_argument(
+        "--warm-start", action="store_true", help="start from the encoder the --weights set has for its generator (a longer run of it; default: afresh)"
+    )
+    en.add_argument("--real-fraction", type=float, default=0.5, help="share of each batch from --real (default: 0.5; 1: real faces only, so no latent term)")
     en.add_argument("--seed", type=int, default=0, help="z, faces and holes drawn (default: 0)")
     en.add_argument("--cache", default=None, help=CACHE_HELP)
     en.add_argument("--device", default=None)
@@ -174,9 +177,12 @@ def run_train_encoder(args: argparse.Namespace) -> None:
     config = EncoderTrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, real_fraction=args.real_fraction, seed=args.seed)
     generator = load_pretrained(args.weights, "cpu").generator
     real = load_images(args.real, cache_dir=args.cache) if args.real else None
-    encoder = train_encoder(generator, args.out, config, real=real, device=device)
+    warm = load_encoder(generator, args.weights, "cpu") if args.warm_start else None  # a named error if the set has none for this G
+    encoder = train_encoder(generator, args.out, config, real=real, device=device, warm_start=warm)
     if args.export:
-        add_to_manifest(args.export, "encoder", encoder.cpu(), generator=fingerprint(generator), command=command_line(), real=args.real or "none")
+        # A warm start is named by the fingerprint of its weights: the set's encoder it began from is replaced here.
+        start = {"warm_start_encoder": fingerprint(warm.state_dict())} if warm is not None else {}
+        add_to_manifest(args.export, "encoder", encoder.cpu(), generator=fingerprint(generator), command=command_line(), real=args.real or "none", **start)
         # The model card's pictures: the curve (its log beside it, to redraw) and starts on G's own samples.
         shutil.copyfile(Path(args.out) / "log.csv", Path(args.export) / "encoder_log.csv")
         save_figure(encoder_curve(Path(args.out) / "log.csv"), Path(args.export) / "encoder_curve.png")

@@ -71,18 +71,30 @@ def train_encoder(
     real: np.ndarray | None = None,
     device: str | torch.device = "cpu",
     progress: bool | None = None,
+    warm_start: Encoder | None = None,
 ) -> Encoder:
     """Train (or resume) an encoder for the frozen `generator`; `real`: uint8 (N, 64, 64, 3)
     real faces to learn from beside G's samples (None: samples only). `out_dir` receives
-    `checkpoint.pt` (resumed from if present) and `log.csv`. Returns E in eval mode."""
+    `checkpoint.pt` (resumed from if present) and `log.csv`. `warm_start`: an encoder of this
+    generator whose weights a new run starts from (a longer run of a shipped one; Adam's moments
+    start afresh), else E's default init. Returns E in eval mode."""
     if real is not None and (real.ndim != 4 or real.shape[1:] != (64, 64, 3) or real.dtype != np.uint8):
         raise ValueError(f"real faces must be uint8 (N, 64, 64, 3), got {real.dtype} {real.shape}")
+    if not 0 <= config.real_fraction <= 1:
+        raise ValueError(f"real_fraction is the share of each batch taken from real faces, in [0, 1]; got {config.real_fraction}")
+    if warm_start is not None and (warm_start.width, warm_start.z_dim) != (config.width, generator.z_dim):
+        raise ValueError(
+            f"the warm start is an encoder of width {warm_start.width} for z of {warm_start.z_dim}; this run trains width "
+            f"{config.width} for z of {generator.z_dim}: set EncoderTrainConfig(width={warm_start.width}) or start afresh"
+        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     device = torch.device(device)
     torch.manual_seed(config.seed)
     g = frozen(generator, device)  # the caller's G stays as given
     enc = Encoder(g.z_dim, config.width).to(device)
+    if warm_start is not None:
+        enc.load_state_dict(warm_start.state_dict())
     opt = torch.optim.Adam(enc.parameters(), lr=config.lr, betas=(0.9, 0.999))
     gen = torch.Generator().manual_seed(config.seed)
     n_real = round(config.real_fraction * config.batch_size) if real is not None and len(real) else 0
@@ -125,8 +137,9 @@ def _train_step(
     m = random_masks(config.batch_size, gen).to(device)
     guess = enc(x, m)
     err = (g(guess) - x).square().mean(dim=(1, 2, 3))
-    mse_samples, mse_real = err[: len(z)].mean(), err[len(z) :].mean() if n_real else torch.zeros(())
-    latent = F.mse_loss(guess[: len(z)], z)
+    none = torch.zeros((), device=device)  # a batch of real faces only has no samples (and no known z)
+    mse_samples, mse_real = err[: len(z)].mean() if len(z) else none, err[len(z) :].mean() if n_real else none
+    latent = F.mse_loss(guess[: len(z)], z) if len(z) else none
     loss = err.mean() + config.latent_weight * latent
     opt.zero_grad(set_to_none=True)
     loss.backward()
@@ -136,8 +149,8 @@ def _train_step(
 
 def encoder_curve(log_csv: str | os.PathLike) -> Figure:
     """The encoder's training losses (50-step moving averages): image MSE of G(E(.)) on G's
-    samples and on real faces (a run without real faces logs 0 there: no line), and the latent
-    MSE on samples."""
+    samples and on real faces, and the latent MSE on samples; a kind of face the run did not
+    train on (logged as 0) gets no line."""
     with open(log_csv, newline="") as f:
         rows = list(csv.DictReader(f))
     step = np.array([int(r["step"]) for r in rows])
@@ -147,7 +160,7 @@ def encoder_curve(log_csv: str | os.PathLike) -> Figure:
     ax = fig.add_subplot()
     for key, label in (("image_mse_samples", "image MSE, G's samples"), ("image_mse_real", "image MSE, real faces"), ("latent_mse", "latent MSE, samples")):
         values = np.array([float(r[key]) for r in rows])
-        if key == "image_mse_real" and not values.any():
+        if not values.any():  # a run without real faces, or with real faces only, logs 0 there
             continue
         ax.plot(step[w - 1 :], smooth(values), label=label)
     ax.set(xlabel="step", ylabel="MSE (images in [-1, 1])", title="encoder training")
