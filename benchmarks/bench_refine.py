@@ -2,7 +2,7 @@
 
     python benchmarks/bench_refine.py --data celeba-mini:test --out results/refine
 
-One search per face and mask (the `fast` preset with `--refine-steps`); the unrefined result is
+One search per face and mask (the `fast` preset with `--iterations` and `--refine-steps`); the unrefined result is
 the same search's best candidate, blended as `fast` blends it, so the columns differ by the
 refinement alone. Faces and masks as `evaluate` has them (a random mask seeded by the face's
 position in --data, plus --mask-seed). Writes OUT/per_image.csv in `evaluate`'s columns (image,
@@ -55,6 +55,7 @@ def main() -> None:
     p.add_argument("--n", type=int, default=100, help="faces (the first n of --data)")
     p.add_argument("--weights", default="celeba")
     p.add_argument("--masks", default=",".join(MASKS))
+    p.add_argument("--iterations", type=int, default=FAST.iterations, help="of the search before the refinement")
     p.add_argument("--refine-steps", type=int, default=FAST.refine_steps)
     p.add_argument("--refine-lr", type=float, default=FAST.refine_lr)
     p.add_argument("--refine-reach", type=float, default=FAST.refine_reach, help="px; inf: the refined G trusted everywhere")
@@ -76,7 +77,7 @@ def main() -> None:
             m = torch.stack([mask_for(name, args.mask_seed + lo + i) for i in range(len(x))])[:, None].float()
             c = complete(
                 x, m, "fast", models=models, device=args.device, progress=False,
-                refine_steps=args.refine_steps, refine_lr=args.refine_lr, refine_reach=args.refine_reach,
+                iterations=args.iterations, refine_steps=args.refine_steps, refine_lr=args.refine_lr, refine_reach=args.refine_reach,
             )
             for method, out in completions(c, x, m, c.config.blend, reaches, args.mix_first).items():
                 scores = psnr(out, x), ssim(out, x)
