@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from semantic_inpaint import masks as mask_lib
+from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.models.dcgan import Generator, frozen, sample_z
 from semantic_inpaint.models.encoder import Encoder
 from semantic_inpaint.progress import shown
@@ -81,9 +82,9 @@ def train_encoder(
     if real is not None and (real.ndim != 4 or real.shape[1:] != (64, 64, 3) or real.dtype != np.uint8):
         raise ValueError(f"real faces must be uint8 (N, 64, 64, 3), got {real.dtype} {real.shape}")
     if not 0 <= config.real_fraction <= 1:
-        raise ValueError(f"real_fraction is the share of each batch taken from real faces, in [0, 1]; got {config.real_fraction}")
+        raise InpaintInputError(f"real_fraction is the share of each batch taken from real faces, in [0, 1]; got {config.real_fraction}")
     if warm_start is not None and (warm_start.width, warm_start.z_dim) != (config.width, generator.z_dim):
-        raise ValueError(
+        raise InpaintInputError(
             f"the warm start is an encoder of width {warm_start.width} for z of {warm_start.z_dim}; this run trains width "
             f"{config.width} for z of {generator.z_dim}: set EncoderTrainConfig(width={warm_start.width}) or start afresh"
         )
