@@ -29,10 +29,11 @@ Adapt = Literal["none", "colour"]
 Init = Literal["uniform", "encoder"]
 
 
-def _numbers(config: LossConfig | SearchConfig, ints: tuple[str, ...], floats: tuple[str, ...]) -> None:
-    """Refuse a field of `ints` that is not a whole number, or of `floats` that is not a number
-    (a bool is neither, though Python counts it as an int), naming the field and an example;
-    store them as plain int and float (numpy's kinds would not go into settings.json)."""
+def check_numbers(config: object, ints: tuple[str, ...], floats: tuple[str, ...]) -> None:
+    """Refuse a field of the dataclass `config` among `ints` that is not a whole number, or among
+    `floats` that is not a number (a bool is neither, though Python counts it as an int), naming
+    the field and an example; store them as plain int and float (numpy's kinds would not go into
+    settings.json or a checkpoint's record)."""
     defaults = {f.name: f.default for f in fields(config)}
     for names, kind, want in ((ints, numbers.Integral, "a whole number (int)"), (floats, numbers.Real, "a number")):
         for name in names:
@@ -40,6 +41,29 @@ def _numbers(config: LossConfig | SearchConfig, ints: tuple[str, ...], floats: t
             if isinstance(value, bool) or not isinstance(value, kind):
                 raise InpaintInputError(f"{name} must be {want}, got {value!r} ({type(value).__name__}); e.g. {name}={defaults[name]!r}")
             object.__setattr__(config, name, int(value) if kind is numbers.Integral else float(value))
+
+
+def check_ranges(config: object, bounds: dict[str, tuple[float, float]], positive: tuple[str, ...] = ()) -> None:
+    """Refuse a number field of `config` outside its [low, high] in `bounds`, or one of
+    `positive` that is not > 0; NaN and infinity are refused too. The message names the field,
+    what it must be and its default. Run `check_numbers` first."""
+    defaults = {f.name: f.default for f in fields(config)}
+    wants = {name: (low, high, f">= {low}" if high == math.inf else f"in [{low}, {high}]") for name, (low, high) in bounds.items()}
+    wants |= {name: (0.0, math.inf, "> 0") for name in positive}
+    for name, (low, high, want) in wants.items():
+        value = getattr(config, name)
+        if not (math.isfinite(value) and low <= value <= high) or (name in positive and value == 0):
+            raise InpaintInputError(f"{name} must be {want}, got {value!r}; e.g. {name}={defaults[name]!r}")
+
+
+def check_betas(config: object) -> None:
+    """Refuse `config.betas` unless it is two numbers in [0, 1) (Adam's decay rates); store it as a
+    tuple of floats."""
+    betas = tuple(config.betas) if isinstance(config.betas, (tuple, list)) else ()
+    if len(betas) != 2 or not all(isinstance(b, numbers.Real) and not isinstance(b, bool) and 0 <= b < 1 for b in betas):
+        default = next(f.default for f in fields(config) if f.name == "betas")
+        raise InpaintInputError(f"betas must be two numbers in [0, 1) (Adam's decay rates), got {config.betas!r}; e.g. betas={default!r}")
+    object.__setattr__(config, "betas", tuple(float(b) for b in betas))
 
 
 @dataclass(frozen=True)
@@ -55,7 +79,7 @@ class LossConfig:
     landmark_every: int = 0  # also report L_d every this many steps (0: only at the end, for ranking)
 
     def __post_init__(self) -> None:
-        _numbers(self, ("window", "landmark_every"), ("prior_weight", "weight", "landmark_threshold", "landmark_tau"))
+        check_numbers(self, ("window", "landmark_every"), ("prior_weight", "weight", "landmark_threshold", "landmark_tau"))
         if self.window < 1 or self.window % 2 == 0:
             raise InpaintInputError(f"window must be a positive odd number (a centred window), got {self.window}")
         if self.landmark not in ("none", "hard", "soft"):
@@ -129,7 +153,7 @@ class SearchConfig:
     loss: LossConfig = field(default_factory=LossConfig)
 
     def __post_init__(self) -> None:
-        _numbers(
+        check_numbers(
             self,
             ("iterations", "candidates", "seed", "patience", "fp32_last", "refine_steps"),
             ("lr", "min_improvement", "init_uniform", "init_spread", "refine_lr", "refine_reach"),
@@ -142,10 +166,7 @@ class SearchConfig:
             raise InpaintInputError(f"seed must be in [0, 2**63) (torch's seed range), got {self.seed}")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise InpaintInputError(f"lr must be finite and > 0 (Adam's step size), got {self.lr}")
-        betas = tuple(self.betas) if isinstance(self.betas, (tuple, list)) else ()
-        if len(betas) != 2 or not all(isinstance(b, numbers.Real) and not isinstance(b, bool) and 0 <= b < 1 for b in betas):
-            raise InpaintInputError(f"betas must be two numbers in [0, 1) (Adam's decay rates), got {self.betas!r}; e.g. betas=(0.9, 0.999)")
-        object.__setattr__(self, "betas", tuple(float(b) for b in betas))
+        check_betas(self)
         if self.patience < 0 or not self.min_improvement >= 0:
             raise InpaintInputError(f"patience must be >= 0 (0 = off) and min_improvement >= 0, got {self.patience}, {self.min_improvement}")
         try:

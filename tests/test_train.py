@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from semantic_inpaint import progress
+from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.models import Discriminator, Generator
 from semantic_inpaint.train import TrainConfig, train
 from semantic_inpaint.train.augment import diff_augment, parse_policy
@@ -43,7 +44,7 @@ def test_colour_is_per_image_and_differentiable():
 
 def test_policy_names_are_checked():
     assert parse_policy("color,translation") == ("color", "translation") and parse_policy("") == ()
-    with pytest.raises(ValueError, match="unknown augmentation 'cutout'.*color, translation"):
+    with pytest.raises(InpaintInputError, match="unknown augmentation 'cutout'.*color, translation"):
         parse_policy("color,cutout")
 
 
@@ -139,8 +140,44 @@ def test_rebuilding_pulls_g_and_the_encoder_towards_the_real_faces(tmp_path, fac
     assert error[1.0] < 0.7 * error[0.0] and error[1.0] < rebuild_error(g0, e0)
     rows = list(csv.DictReader(open(tmp_path / "1.0" / "log.csv")))
     assert np.mean([float(r["rebuild_mse"]) for r in rows[-10:]]) < np.mean([float(r["rebuild_mse"]) for r in rows[:10]])
-    with pytest.raises(ValueError, match="reconstruction is a weight >= 0"):
-        train(faces, tmp_path / "bad", TrainConfig(steps=1, width=8, reconstruction=-1.0), progress=False)
+
+
+@pytest.mark.parametrize(
+    "config, setting, match",
+    [
+        (TrainConfig, dict(reconstruction=-1.0), r"reconstruction must be >= 0, got -1.0; e.g. reconstruction=0.0"),
+        (TrainConfig, dict(lr_d=0), r"lr_d must be > 0, got 0.0; e.g. lr_d=0.0002"),
+        (TrainConfig, dict(lr_g=float("nan")), r"lr_g must be > 0, got nan"),
+        (TrainConfig, dict(batch_size=1), r"batch_size must be >= 2, got 1"),
+        (TrainConfig, dict(steps=2.5), r"steps must be a whole number \(int\), got 2.5"),
+        (TrainConfig, dict(betas=(0.5, 1.0)), r"betas must be two numbers in \[0, 1\).*e.g. betas=\(0.5, 0.999\)"),
+        (TrainConfig, dict(augment="cutout"), r"unknown augmentation 'cutout'"),
+        (TrainConfig, dict(damaged_negatives=float("inf")), r"damaged_negatives must be >= 0, got inf"),
+        ("EncoderTrainConfig", dict(real_fraction=1.5), r"real_fraction must be in \[0, 1\], got 1.5; e.g. real_fraction=0.5"),
+        ("EncoderTrainConfig", dict(steps=0), r"steps must be >= 1, got 0"),
+        ("LandmarkTrainConfig", dict(epochs=0), r"epochs must be >= 1, got 0; e.g. epochs=10"),
+        ("LandmarkTrainConfig", dict(samples=0, faces=0), r"samples and faces are both 0"),
+    ],
+)
+def test_a_training_setting_out_of_its_range_is_refused_by_name(config, setting, match):
+    from semantic_inpaint.train.encoder import EncoderTrainConfig
+    from semantic_inpaint.train.landmarks import LandmarkTrainConfig
+
+    make = {"EncoderTrainConfig": EncoderTrainConfig, "LandmarkTrainConfig": LandmarkTrainConfig}.get(config, config)
+    with pytest.raises(InpaintInputError, match=match):
+        make(**setting)
+
+
+def test_train_command_refuses_a_bad_setting_in_one_line_before_loading_faces(tmp_path, capsys, monkeypatch):
+    from semantic_inpaint import cli, data
+
+    monkeypatch.setattr(data, "load_images", lambda *a, **k: pytest.fail("faces loaded before the settings were checked"))
+    for flag, value, said in (("--reconstruction", "-1", "reconstruction must be >= 0"), ("--augment", "cutout", "unknown augmentation 'cutout'")):
+        with pytest.raises(SystemExit) as stop:
+            cli.main(["train", "--data", "synthetic", "--out", str(tmp_path / "run"), flag, value, "--device", "cpu"])
+        err = capsys.readouterr().err
+        assert stop.value.code == 2 and err.startswith(f"semantic-inpaint: error: {said}") and err.count("\n") == 1
+    assert not (tmp_path / "run").exists()
 
 
 def test_training_without_a_terminal_prints_progress_lines_with_the_losses(tmp_path, capsys, monkeypatch):

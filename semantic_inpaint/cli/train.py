@@ -110,13 +110,8 @@ def run_train(args: argparse.Namespace) -> None:
 
     device = distributed.init(device_of(args)) or default_device()  # under torchrun: data-parallel, one GPU per rank
     team = distributed.world()
-    if not team.is_main:
-        team.barrier()  # rank 0 loads first: it may render and cache the faces the others then read
-    images = load_images(args.data, n=args.n, cache_dir=args.cache)
-    if team.is_main:
-        team.barrier()
     warm, warm_d, warm_e, width = _warm_start(args.warm_start)
-    config = TrainConfig(
+    config = TrainConfig(  # its checks come before the faces, which may take minutes to render
         steps=args.steps,
         batch_size=args.batch_size,
         lr_g=args.lr_g,
@@ -132,6 +127,11 @@ def run_train(args: argparse.Namespace) -> None:
         sample_every=args.sample_every,
         checkpoint_every=args.sample_every,
     )
+    if not team.is_main:
+        team.barrier()  # rank 0 loads first: it may render and cache the faces the others then read
+    images = load_images(args.data, n=args.n, cache_dir=args.cache)
+    if team.is_main:
+        team.barrier()
     g, d, encoder = train(images, args.out, config, device=device, warm_start=warm, warm_start_d=warm_d, warm_start_e=warm_e)
     if args.export and team.is_main:
         from semantic_inpaint.models.weights import add_to_manifest, fingerprint

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from semantic_inpaint.errors import InpaintInputError
+
 POLICIES = ("color", "translation")
 
 
@@ -24,7 +26,7 @@ def parse_policy(policy: str) -> tuple[str, ...]:
     parts = tuple(p for p in policy.split(",") if p)
     unknown = [p for p in parts if p not in POLICIES]
     if unknown:
-        raise ValueError(f"unknown augmentation {unknown[0]!r}: use a comma-separated subset of {', '.join(POLICIES)}")
+        raise InpaintInputError(f"unknown augmentation {unknown[0]!r}: use a comma-separated subset of {', '.join(POLICIES)}")
     return parts
 
 

@@ -11,6 +11,8 @@ from typing import TextIO
 
 import torch
 
+from semantic_inpaint.errors import InpaintInputError
+
 # What a resumed run may change: how long it runs and how often it saves, not what it computes.
 LENGTH_FIELDS = ("steps", "sample_every", "checkpoint_every")
 
@@ -27,7 +29,7 @@ def check_resume(saved: dict, config: object, path: Path) -> None:
     defaults = recipe(type(config)())
     differ = sorted(k for k, v in recipe(config).items() if k not in LENGTH_FIELDS and saved.get(k, defaults[k]) != v)
     if differ:
-        raise ValueError(f"{path} was written with other training settings ({', '.join(differ)}); use a fresh out_dir or the same settings")
+        raise InpaintInputError(f"{path} was written with other training settings ({', '.join(differ)}); use a fresh out_dir or the same settings")
 
 
 def load(path: Path, config: object) -> dict | None:

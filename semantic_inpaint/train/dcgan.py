@@ -37,6 +37,8 @@ import torch
 from PIL import Image
 
 from semantic_inpaint import distributed
+from semantic_inpaint.config import check_betas, check_numbers, check_ranges
+from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.models.dcgan import Discriminator, Generator, sample_z
 from semantic_inpaint.models.encoder import Encoder
 from semantic_inpaint.models.weights import write_manifest
@@ -66,6 +68,16 @@ class TrainConfig:
     seed: int = 0
     sample_every: int = 250
     checkpoint_every: int = 250
+
+    def __post_init__(self) -> None:
+        ints = ("steps", "batch_size", "d_only_steps", "freeze_d", "width", "z_dim", "seed", "sample_every", "checkpoint_every")
+        check_numbers(self, ints, ("lr_g", "lr_d", "damaged_negatives", "reconstruction", "lr_e"))
+        # A batch of 2 at least: `reconstruction` rebuilds half of each batch.
+        bounds = {"batch_size": (2, math.inf)} | dict.fromkeys(("steps", "width", "z_dim", "sample_every", "checkpoint_every"), (1, math.inf))
+        bounds |= dict.fromkeys(("d_only_steps", "freeze_d", "seed", "damaged_negatives", "reconstruction"), (0, math.inf))
+        check_ranges(self, bounds, positive=("lr_g", "lr_d", "lr_e"))
+        check_betas(self)
+        parse_policy(self.augment)  # a named error for an unknown augmentation
 
 
 def teacher_warm_start(teacher: Generator) -> dict[str, torch.Tensor]:
@@ -108,13 +120,11 @@ def train(
     batch, with the arithmetic of one process on the whole batch (`parallel`).
     """
     if images.ndim != 4 or images.shape[1:] != (64, 64, 3) or images.dtype != np.uint8:
-        raise ValueError(f"training images must be uint8 (N, 64, 64, 3), got {images.dtype} {images.shape}")
+        raise InpaintInputError(f"training images must be uint8 (N, 64, 64, 3), got {images.dtype} {images.shape}")
     out = Path(out_dir)
     (out / "samples").mkdir(parents=True, exist_ok=True)
     device = torch.device(device)
     team = distributed.world()
-    if not (config.reconstruction >= 0 and math.isfinite(config.reconstruction)):
-        raise ValueError(f"reconstruction is a weight >= 0 (0 = off), got {config.reconstruction}")
     layout = BatchLayout.of(config.batch_size, config.damaged_negatives, team, config.reconstruction > 0)  # checks the split first
     policy = parse_policy(config.augment)
     run = _start(config, device, team, warm_start, warm_start_d, warm_start_e)
@@ -153,12 +163,14 @@ def _start(
     if team.size > 1:  # before the optimisers see the parameters
         g, d = sync_batch_norm(g), sync_batch_norm(d)
     if config.freeze_d and warm_start_d is None:
-        raise ValueError("freeze_d keeps D's first layers as they start: it needs warm_start_d (a trained D)")
+        raise InpaintInputError("freeze_d keeps D's first layers as they start: it needs warm_start_d (a trained D)")
     if warm_start is not None:
         g.load_state_dict(warm_start)
     if warm_start_d is not None:
         d.load_state_dict(warm_start_d)
     convs = [m for m in d.layers if isinstance(m, torch.nn.Conv2d)]
+    if config.freeze_d >= len(convs):
+        raise InpaintInputError(f"freeze_d={config.freeze_d} would freeze all of D's {len(convs)} convolutions: keep it below {len(convs)} (1 freezes the first)")
     for conv in convs[: config.freeze_d]:
         conv.requires_grad_(False)
     trainable_d = [p for p in d.parameters() if p.requires_grad]

@@ -14,6 +14,7 @@ the region of z that G was trained on. G is frozen (eval mode); only E learns.
 from __future__ import annotations
 
 import csv
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from semantic_inpaint import masks as mask_lib
+from semantic_inpaint.config import check_numbers, check_ranges
 from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.models.dcgan import Generator, frozen, sample_z
 from semantic_inpaint.models.encoder import Encoder
@@ -49,6 +51,11 @@ class EncoderTrainConfig:
     width: int = 64
     seed: int = 0
     checkpoint_every: int = 250
+
+    def __post_init__(self) -> None:
+        check_numbers(self, ("steps", "batch_size", "width", "seed", "checkpoint_every"), ("real_fraction", "latent_weight", "lr"))
+        bounds = {"real_fraction": (0, 1), "latent_weight": (0, math.inf), "seed": (0, math.inf)}
+        check_ranges(self, bounds | dict.fromkeys(("steps", "batch_size", "width", "checkpoint_every"), (1, math.inf)), positive=("lr",))
 
 
 def random_masks(n: int, gen: torch.Generator) -> torch.Tensor:
@@ -80,9 +87,7 @@ def train_encoder(
     generator whose weights a new run starts from (a longer run of a shipped one; Adam's moments
     start afresh), else E's default init. Returns E in eval mode."""
     if real is not None and (real.ndim != 4 or real.shape[1:] != (64, 64, 3) or real.dtype != np.uint8):
-        raise ValueError(f"real faces must be uint8 (N, 64, 64, 3), got {real.dtype} {real.shape}")
-    if not 0 <= config.real_fraction <= 1:
-        raise InpaintInputError(f"real_fraction is the share of each batch taken from real faces, in [0, 1]; got {config.real_fraction}")
+        raise InpaintInputError(f"real faces must be uint8 (N, 64, 64, 3), got {real.dtype} {real.shape}")
     if warm_start is not None and (warm_start.width, warm_start.z_dim) != (config.width, generator.z_dim):
         raise InpaintInputError(
             f"the warm start is an encoder of width {warm_start.width} for z of {warm_start.z_dim}; this run trains width "

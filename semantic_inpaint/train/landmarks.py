@@ -24,6 +24,8 @@ import numpy as np
 import torch
 
 from semantic_inpaint import masks as mask_lib
+from semantic_inpaint.config import check_numbers, check_ranges
+from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.losses.landmarks import LandmarkDetector, masked_frames
 from semantic_inpaint.models.dcgan import Generator, sample_z
 from semantic_inpaint.models.landmarks import LandmarkNet
@@ -42,6 +44,13 @@ class LandmarkTrainConfig:
     lr: float = 2e-3
     width: int = 24
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_numbers(self, ("samples", "faces", "epochs", "batch_size", "width", "seed"), ("lr",))
+        bounds = dict.fromkeys(("samples", "faces", "seed"), (0, math.inf)) | dict.fromkeys(("epochs", "batch_size", "width"), (1, math.inf))
+        check_ranges(self, bounds, positive=("lr",))
+        if self.samples + self.faces == 0:
+            raise InpaintInputError("samples and faces are both 0: nothing to learn from; e.g. samples=32768, faces=8192")
 
 
 def _mask(kind: str, seed: int) -> torch.Tensor:

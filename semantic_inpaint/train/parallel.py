@@ -18,6 +18,8 @@ import torch
 from torch import Tensor, nn
 from torch.distributed.nn.functional import all_reduce
 
+from semantic_inpaint.errors import InpaintInputError
+
 
 class GlobalBatchNorm2d(nn.BatchNorm2d):
     """BatchNorm2d whose training statistics are those of the whole batch across the processes.
@@ -59,7 +61,7 @@ def sync_batch_norm(module: nn.Module) -> nn.Module:
 def share(n: int, rank: int, size: int) -> slice:
     """Rank `rank`'s rows of a batch of `n` split across `size` processes."""
     if n % size:
-        raise ValueError(f"a batch of {n} does not split evenly across {size} processes: choose a batch size (and damaged negatives) divisible by {size}")
+        raise InpaintInputError(f"a batch of {n} does not split evenly across {size} processes: choose a batch size (and damaged negatives) divisible by {size}")
     return slice(rank * n // size, (rank + 1) * n // size)
 
 
