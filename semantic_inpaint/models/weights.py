@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from torch import nn
 
 from semantic_inpaint.errors import WeightsError
@@ -73,8 +73,22 @@ def save_weights(module: nn.Module, path: str | os.PathLike) -> str:
     """Write `module`'s state (buffers included) as safetensors; returns the file's sha256."""
     state = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    save_file(state, str(path), metadata=_architecture(module))
+    Path(path).write_bytes(_sorted_metadata(save(state, metadata=_architecture(module))))
     return sha256(path)
+
+
+def _sorted_metadata(raw: bytes) -> bytes:
+    """A safetensors file's bytes with its metadata's keys in sorted order. safetensors keeps the
+    metadata in a hash map, which orders it anew in each run, so the same weights would get
+    another sha256 each time they are exported; sorted, they get one. The header is JSON after
+    its 8-byte little-endian length, padded with spaces to a multiple of 8 bytes; the tensors'
+    offsets count from its end, so reordering it moves none of them."""
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8 : 8 + n])
+    header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text + raw[8 + n :]
 
 
 def load_weights(path: str | os.PathLike, expected_sha256: str | None = None) -> nn.Module:
