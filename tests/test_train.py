@@ -59,8 +59,10 @@ def test_freeze_d_keeps_the_first_layer_and_trains_the_rest(tmp_path):
     assert not torch.equal(after["layers.2.weight"], start["layers.2.weight"])  # trained
     with open(tmp_path / "log.csv") as f:
         assert [r["step"] for r in csv.DictReader(f)] == ["1", "2", "3"]
-    with pytest.raises(ValueError, match="needs warm_start_d"):
+    with pytest.raises(InpaintInputError, match="needs warm_start_d"):
         train(images, tmp_path / "b", TrainConfig(steps=1, width=8, freeze_d=1), progress=False)
+    with pytest.raises(InpaintInputError, match="freeze_d=5 would freeze all of D's 5 convolutions"):
+        train(images, tmp_path / "c", TrainConfig(steps=1, batch_size=4, width=8, freeze_d=5), progress=False, warm_start_d=start)
 
 
 def _train_tiny(out, steps: int, progress: bool | None = False, device: str | torch.device = "cpu", **kw):
