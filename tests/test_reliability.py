@@ -416,6 +416,20 @@ def resume_with_other_settings() -> object:
     return assess(S.faces[:1], iterations=2, **gan)
 
 
+def train_argv(*extra: object) -> list[object]:
+    """`semantic-inpaint train` for one step on a folder of faces, at the tiny DCGAN's width."""
+    return ["train", "--data", faces_folder(4), "--out", tmp() / "run", "--steps", "1", "--batch-size", "4", "--device", "cpu", *extra]
+
+
+def resume_training_with_other_settings() -> object:
+    from semantic_inpaint.train import TrainConfig, train
+
+    images = np.stack([face(i) for i in range(4)])
+    with setting_up():
+        train(images, tmp() / "run", TrainConfig(steps=1, batch_size=4, width=8), progress=False)
+    return train(images, tmp() / "run", TrainConfig(steps=2, batch_size=4, width=8, lr_d=1e-3), progress=False)
+
+
 def torn_last_row() -> list[dict]:
     assess(S.faces[:2])
     csv_path = tmp() / "out" / "per_image.csv"
@@ -535,6 +549,13 @@ CASES = [
     Case("evaluate data", "a resume with other faces", resume_with_other_faces, "error", ("other faces", "face 0 differs", "new --out folder")),
     Case("evaluate data", "a resume with other search settings", resume_with_other_settings, "error", ("other settings", "iterations: 1 there, 2 now", "same options")),
     Case("evaluate data", "a resume after a kill tore the last CSV row", torn_last_row, "warning", ("dropped its torn last line", "computed again")),
+    # -- training --------------------------------------------------------------------------------
+    Case("training", "train --reconstruction -1", lambda: cli_nothing_written(tmp() / "run", *train_argv("--reconstruction", "-1")), "error", ("reconstruction must be >= 0", "e.g. reconstruction=0.0")),
+    Case("training", "train --lr-g 0", lambda: cli_nothing_written(tmp() / "run", *train_argv("--lr-g", "0")), "error", ("lr_g must be > 0",)),
+    Case("training", "train --augment cutout", lambda: cli_nothing_written(tmp() / "run", *train_argv("--augment", "cutout")), "error", ("unknown augmentation 'cutout'", "color, translation")),
+    Case("training", "train --freeze-d 1 without a trained D", lambda: run_cli(*train_argv("--freeze-d", "1")), "error", ("needs warm_start_d", "--warm-start weights")),
+    Case("training", "train-encoder --real-fraction 1.5", lambda: cli_nothing_written(tmp() / "run", "train-encoder", "--weights", tiny_weights(), "--out", tmp() / "run", "--real-fraction", "1.5"), "error", ("real_fraction must be in [0, 1]",)),
+    Case("training", "a resumed training run with other settings", resume_training_with_other_settings, "error", ("other training settings (lr_d)", "fresh out_dir")),
 ]
 
 
@@ -547,6 +568,7 @@ GROUPS = {
     "dlib": "dlib (preset 'thesis')",
     "output paths": "Output paths",
     "evaluate data": "evaluate's results folder",
+    "training": "Training (train, train-encoder)",
 }
 
 # Where the library is known to fall short: id -> (whether it does on this machine, what it

@@ -127,9 +127,9 @@ def train(
     team = distributed.world()
     layout = BatchLayout.of(config.batch_size, config.damaged_negatives, team, config.reconstruction > 0)  # checks the split first
     policy = parse_policy(config.augment)
+    state = checkpoint.load(out / "checkpoint.pt", config)  # refused before anything is built if the settings differ
     run = _start(config, device, team, warm_start, warm_start_d, warm_start_e)
     fixed_z = sample_z(64, config.z_dim, torch.Generator().manual_seed(config.seed + 1)).to(device)
-    state = checkpoint.load(out / "checkpoint.pt", config)
     if state is not None:
         run.restore(state)
     data = torch.from_numpy(images).permute(0, 3, 1, 2).to(device)  # uint8 on the device: 4x smaller
@@ -163,7 +163,7 @@ def _start(
     if team.size > 1:  # before the optimisers see the parameters
         g, d = sync_batch_norm(g), sync_batch_norm(d)
     if config.freeze_d and warm_start_d is None:
-        raise InpaintInputError("freeze_d keeps D's first layers as they start: it needs warm_start_d (a trained D)")
+        raise InpaintInputError("freeze_d keeps D's first layers as they start: it needs warm_start_d, a trained D (on the command line: --warm-start WEIGHTS)")
     if warm_start is not None:
         g.load_state_dict(warm_start)
     if warm_start_d is not None:

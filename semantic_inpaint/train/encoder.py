@@ -97,6 +97,8 @@ def train_encoder(
     out.mkdir(parents=True, exist_ok=True)
     device = torch.device(device)
     torch.manual_seed(config.seed)
+    step, ckpt = 0, out / "checkpoint.pt"
+    state = checkpoint.load(ckpt, config)  # refused before anything is built if the settings differ
     g = frozen(generator, device)  # the caller's G stays as given
     enc = Encoder(g.z_dim, config.width).to(device)
     if warm_start is not None:
@@ -105,8 +107,6 @@ def train_encoder(
     gen = torch.Generator().manual_seed(config.seed)
     n_real = round(config.real_fraction * config.batch_size) if real is not None and len(real) else 0
     faces = None if not n_real else torch.from_numpy(real).permute(0, 3, 1, 2).to(device)
-    step, ckpt = 0, out / "checkpoint.pt"
-    state = checkpoint.load(ckpt, config)
     if state is not None:
         enc.load_state_dict(state["encoder"]), opt.load_state_dict(state["opt"])
         gen.set_state(state["rng"])
