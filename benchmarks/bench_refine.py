@@ -52,7 +52,8 @@ def completions(c, x: torch.Tensor, m: torch.Tensor, blend: str, reaches: list[f
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default="celeba-mini:test")
-    p.add_argument("--n", type=int, default=100, help="faces (the first n of --data)")
+    p.add_argument("--n", type=int, default=100, help="faces (the first n of --data, or n from --start)")
+    p.add_argument("--start", type=int, default=0, help="the position in --data of the first face: rows and random masks keep the positions, so runs of consecutive ranges pair with one `evaluate` table")
     p.add_argument("--weights", default="celeba")
     p.add_argument("--masks", default=",".join(MASKS))
     p.add_argument("--iterations", type=int, default=FAST.iterations, help="of the search before the refinement")
@@ -69,11 +70,15 @@ def main() -> None:
     reaches = [float(r) for r in args.reaches.split(",") if r]
     args.out.mkdir(parents=True, exist_ok=True)
     models = load_pretrained(args.weights, device=args.device)
-    faces = torch.from_numpy(load_images(args.data, n=args.n)).permute(0, 3, 1, 2).float() / 255
+    if args.start < 0 or args.n < 1:
+        p.error("--start must be >= 0 and --n >= 1")
+    faces = torch.from_numpy(load_images(args.data, n=args.start + args.n)[args.start :]).permute(0, 3, 1, 2).float() / 255
+    if not len(faces):
+        p.error(f"--data {args.data} has no face at position {args.start}")
     rows = []
     for name in args.masks.split(","):
-        for lo in range(0, len(faces), args.batch):
-            x = faces[lo : lo + args.batch]
+        for lo in range(args.start, args.start + len(faces), args.batch):
+            x = faces[lo - args.start : lo - args.start + args.batch]
             m = torch.stack([mask_for(name, args.mask_seed + lo + i) for i in range(len(x))])[:, None].float()
             c = complete(
                 x, m, "fast", models=models, device=args.device, progress=False,
