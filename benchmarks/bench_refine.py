@@ -67,11 +67,11 @@ def main() -> None:
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args()
+    if args.start < 0 or args.n < 1:
+        p.error("--start must be >= 0 and --n >= 1")
     reaches = [float(r) for r in args.reaches.split(",") if r]
     args.out.mkdir(parents=True, exist_ok=True)
     models = load_pretrained(args.weights, device=args.device)
-    if args.start < 0 or args.n < 1:
-        p.error("--start must be >= 0 and --n >= 1")
     faces = torch.from_numpy(load_images(args.data, n=args.start + args.n)[args.start :]).permute(0, 3, 1, 2).float() / 255
     if not len(faces):
         p.error(f"--data {args.data} has no face at position {args.start}")
