@@ -77,16 +77,17 @@ def main() -> None:
         p.error(f"--data {args.data} has no face at position {args.start}")
     rows = []
     for name in args.masks.split(","):
-        for lo in range(args.start, args.start + len(faces), args.batch):
-            x = faces[lo - args.start : lo - args.start + args.batch]
-            m = torch.stack([mask_for(name, args.mask_seed + lo + i) for i in range(len(x))])[:, None].float()
+        for lo in range(0, len(faces), args.batch):
+            x = faces[lo : lo + args.batch]
+            at = args.start + lo  # the first face's position in --data: its row's image and its random mask's seed
+            m = torch.stack([mask_for(name, args.mask_seed + at + i) for i in range(len(x))])[:, None].float()
             c = complete(
                 x, m, "fast", models=models, device=args.device, progress=False,
                 iterations=args.iterations, refine_steps=args.refine_steps, refine_lr=args.refine_lr, refine_reach=args.refine_reach,
             )
             for method, out in completions(c, x, m, c.config.blend, reaches, args.mix_first).items():
                 scores = psnr(out, x), ssim(out, x)
-                rows += [{"image": lo + i, "mask": name, "method": method, "psnr": float(scores[0][i]), "ssim": float(scores[1][i])} for i in range(len(x))]
+                rows += [{"image": at + i, "mask": name, "method": method, "psnr": float(scores[0][i]), "ssim": float(scores[1][i])} for i in range(len(x))]
             with open(args.out / "per_image.csv", "w", newline="") as f:
                 w = csv.DictWriter(f, fieldnames=list(rows[0]))
                 w.writeheader()

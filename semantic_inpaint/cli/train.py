@@ -176,8 +176,8 @@ def run_train_encoder(args: argparse.Namespace) -> None:
     device = device_of(args) or str(default_device())
     config = EncoderTrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, real_fraction=args.real_fraction, seed=args.seed)
     generator = load_pretrained(args.weights, "cpu").generator
-    real = load_images(args.real, cache_dir=args.cache) if args.real else None
     warm = load_encoder(generator, args.weights, "cpu") if args.warm_start else None  # a named error if the set has none for this G
+    real = load_images(args.real, cache_dir=args.cache) if args.real else None
     encoder = train_encoder(generator, args.out, config, real=real, device=device, warm_start=warm)
     if args.export:
         # A warm start is named by the fingerprint of its weights: the set's encoder it began from is replaced here.
