@@ -3,7 +3,7 @@
     python benchmarks/bench_refine.py --data celeba-mini:test --out results/refine
 
 One search per face and mask (the `fast` preset with `--iterations` and `--refine-steps`); the unrefined result is
-the same search's best candidate, blended as `fast` blends it, so the columns differ by the
+the same search's fill (as `fast` picks it), blended as `fast` blends it, so the columns differ by the
 refinement alone. Faces and masks as `evaluate` has them (a random mask seeded by the face's
 position in --data, plus --mask-seed). Writes OUT/per_image.csv in `evaluate`'s columns (image,
 mask, method, psnr, ssim), which tools/paired.py compares with other methods, and prints the
@@ -39,7 +39,8 @@ MASKS = ("centre", "left", "right", "random")
 
 def completions(c, x: torch.Tensor, m: torch.Tensor, blend: str, reaches: list[float], mix_first: bool) -> dict[str, torch.Tensor]:
     """Every method's completed images from one refined search `c` of faces `x` under masks `m`."""
-    picked, refined = c.best_candidates, c.refined
+    # What fills the hole before the refinement: the best candidate, or with pick='mean' the candidates' mix.
+    picked, refined = torch.einsum("nk,nkchw->nchw", c.weights, c.candidates), c.refined
     plain, whole = put_back(picked, x, m, blend), put_back(refined, x, m, blend)
     out = {"fast_unrefined": plain, "fast": c.images}
     for r in reaches:

@@ -127,7 +127,7 @@ def complete(
     preset: 'thesis' (context + prior + hard dlib landmark loss), 'yeh2017' (context + prior),
         'structure' (context + prior + soft landmark loss), 'adapt' (yeh2017 with a colour
         transform per candidate), 'fast' (yeh2017 from the encoder's guess, K = 16, 100 steps,
-        then the refinement, Poisson blending), or a SearchConfig. `overrides`
+        then the refinement, the candidates' mean, Poisson blending), or a SearchConfig. `overrides`
         replace its fields by name: iterations, candidates, lr, betas, seed, blend ('overlay'
         or 'poisson'), window, prior_weight, weight, landmark ('hard', 'soft', 'none'),
         landmark_threshold, landmark_tau, landmark_every, patience and min_improvement (early
@@ -138,7 +138,8 @@ def complete(
         ('none' or 'colour'), init ('uniform', or 'encoder': start around the encoder's
         guess), init_uniform and init_spread, refine_steps, refine_lr and refine_reach (after
         the search, a copy of G fine-tuned on each image's known pixels, trusted near them:
-        search.refine; 0 steps = off).
+        search.refine; 0 steps = off), pick ('best': the hole from the best candidate, eq. 20;
+        'mean': from the candidates' mean weighted by their losses) and pick_temperature.
     models: (generator, discriminator) to use instead of the shipped pretrained ones. The
         search runs them frozen (eval mode, no weight gradients, on `device`), as the method
         requires: networks already so (as `load_pretrained` returns them) as they are, others

@@ -102,7 +102,8 @@ def completion_figure(result: Completion, i: int = 0) -> Figure:
     grid = fig.add_gridspec(3, 5)
     _show(fig.add_subplot(grid[0, 0]), x * m + 0.5 * (1 - m), "input (hole in grey)")
     _show(fig.add_subplot(grid[0, 1]), m[0], "mask (white = known)", cmap="gray", vmin=0, vmax=1)
-    _show(fig.add_subplot(grid[0, 2]), result.images[i], f"completed ({config.blend})")
+    fill = ", candidates' mean" if config.pick == "mean" else ""
+    _show(fig.add_subplot(grid[0, 2]), result.images[i], f"completed ({config.blend}{fill})")
     _candidate_grid(fig.add_subplot(grid[1:, :3]), result.candidates[i], best)
 
     curves = grid[:, 3:].subgridspec(3 if with_landmarks else 2, 1)

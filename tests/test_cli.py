@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from semantic_inpaint import cli, complete, masks
+from semantic_inpaint.cli.common import in_flags
 from semantic_inpaint.figures import completion_figure, save_figure
 from semantic_inpaint.models import LandmarkNet, load_landmark_net
 from semantic_inpaint.train import export
@@ -164,6 +165,19 @@ def test_refine_steps_reach_the_search(face: Path, weights: Path, tiny_models, t
     assert not np.array_equal(np.asarray(Image.open(out)), picture())
 
 
+def test_pick_reaches_the_completion(face: Path, weights: Path, tiny_models, tmp_path: Path, capsys) -> None:
+    # --pick mean gives the picture of complete(..., pick='mean'), not the best candidate's.
+    out = tmp_path / "mean.png"
+    _run("complete", face, "--mask", "centre", "--out", out, "--weights", weights, "--pick", "mean", "--iterations", "2", "--candidates", "3", "--preset", "yeh2017", "--no-progress")
+    assert "the candidates' loss-weighted mean" in capsys.readouterr().out
+
+    def picture(**options):
+        return np.asarray(complete(Image.open(face), "centre", "yeh2017", models=tiny_models, device="cpu", iterations=2, candidates=3, progress=False, **options).image())
+
+    np.testing.assert_array_equal(np.asarray(Image.open(out)), picture(pick="mean"))
+    assert not np.array_equal(np.asarray(Image.open(out)), picture())
+
+
 def test_precision_reaches_the_search(face: Path, weights: Path, tiny_models, tmp_path: Path) -> None:
     # --precision bf16 (and --fp32-last) give the picture of complete(...) with the same
     # options, not the fp32 one.
@@ -186,7 +200,23 @@ def test_bad_halve_at_is_a_clean_error(face: Path, weights: Path, tmp_path: Path
     err = capsys.readouterr().err
     assert "error: argument --halve-at" in err and "400,700" in err and "Traceback" not in err
     err = _fails(capsys, "complete", face, "--mask", "centre", "--out", tmp_path / "x.png", "--weights", weights, *FAST, "--halve-at", "5")
-    assert "halve_at" in err and "[0, 3)" in err
+    assert "--halve-at must list" in err and "[0, 3)" in err
+
+
+def test_a_setting_out_of_range_is_named_by_its_option(face: Path, weights: Path, tmp_path: Path, capsys) -> None:
+    err = _fails(capsys, "complete", face, "--mask", "centre", "--out", tmp_path / "x.png", "--weights", weights, *FAST, "--iterations", "-1")
+    assert "error: --iterations must be >= 0, got -1" in err
+    err = _fails(capsys, "train-encoder", "--weights", weights, "--out", tmp_path / "run", "--batch-size", "0")
+    assert "error: --batch-size must be >= 1, got 0; e.g. --batch-size 64" in err, err
+    assert not (tmp_path / "run").exists()
+
+
+def test_only_the_named_setting_becomes_an_option() -> None:
+    command = cli.build_parser()._subparsers._group_actions[0].choices["train"]
+    message = "steps must be >= 1, got 0; e.g. steps=20000: the training steps in all, with seed=3"
+    assert in_flags(message, command) == "--steps must be >= 1, got 0; e.g. --steps 20000: the training steps in all, with seed=3"
+    # A keyword the command has no option for stays as the library names it.
+    assert in_flags("betas must be two numbers; e.g. betas=(0.5, 0.999)", command) == "betas must be two numbers; e.g. betas=(0.5, 0.999)"
 
 
 def test_card_projects_held_out_faces_without_a_training_run(weights: Path, tiny_models, tmp_path: Path) -> None:

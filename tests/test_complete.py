@@ -5,6 +5,7 @@ import importlib
 from dataclasses import replace
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -77,6 +78,25 @@ def test_without_landmark_ranking_equals_a_yeh2017_run(tiny_models, faces):
     assert derived.config == direct.config
 
 
+def test_mean_pick_mixes_the_candidates_by_their_losses(tiny_models, faces):
+    kw = dict(models=tiny_models, preset="yeh2017", progress=False, iterations=4, candidates=4)
+    best, mean = complete(faces[:2], "centre", **kw), complete(faces[:2], "centre", pick="mean", **kw)
+    assert torch.equal(best.z, mean.z)  # the same search: only what fills the hole differs
+    hole = ~mean.masks.bool().expand_as(mean.images)
+    assert torch.equal(best.images[hole], best.best_candidates[hole]) and torch.equal(best.weights, torch.eye(4)[best.best])
+    total = mean.losses.total.double().numpy()
+    low = total.min(1, keepdims=True)
+    w = np.exp(-(total - low) / low)  # SearchConfig.pick: exp(-(L_k - L_min) / L_min), normalised
+    w /= w.sum(1, keepdims=True)
+    np.testing.assert_allclose(mean.weights.numpy(), w, rtol=1e-5)
+    expected = np.einsum("nk,nkchw->nchw", w, mean.candidates.double().numpy())
+    np.testing.assert_allclose(mean.images[hole].numpy(), torch.from_numpy(expected)[hole].numpy(), atol=1e-6)
+    assert "pick='mean'" in repr(mean)
+    # Either fill from the other's search, without searching again.
+    assert torch.equal(mean.repicked("best").images, best.images) and torch.equal(best.repicked("mean").images, mean.images)
+    assert best.repicked("mean", temperature=0.5).config.pick_temperature == 0.5
+
+
 def test_halving_ranks_only_the_survivors(tiny_models, faces):
     r = complete(faces[0], "centre", preset="thesis", models=tiny_models, progress=False, iterations=4, candidates=4, halve_at=(1,))
     assert r.survivors.sum().item() == 2 and bool(r.survivors[0, r.best[0]])
@@ -88,6 +108,8 @@ def test_halving_ranks_only_the_survivors(tiny_models, faces):
     survivors = r.survivors[0].nonzero().flatten().tolist()
     expected = min(survivors, key=lambda c: float(context[0, c] + r.losses.prior[0, c]))
     assert int(rigged.without_landmark_ranking().best[0]) == expected
+    mean = complete(faces[0], "centre", preset="thesis", models=tiny_models, progress=False, iterations=4, candidates=4, halve_at=(1,), pick="mean")
+    assert (mean.weights[~mean.survivors] == 0).all() and mean.weights.sum().item() == pytest.approx(1)
 
 
 def test_progress_bar_counts_the_search_steps(tiny_models, faces, monkeypatch):

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from semantic_inpaint import complete, masks
-from semantic_inpaint.config import FAST, YEH2017, SearchConfig
+from semantic_inpaint.config import FAST, THESIS, YEH2017, SearchConfig
 from semantic_inpaint.errors import InpaintInputError, WeightsError
 from semantic_inpaint.models import Generator
 from semantic_inpaint.models.dcgan import sample_z
@@ -109,6 +109,8 @@ def test_fast_is_yeh2017_from_the_encoder_and_init_is_checked():
     assert FAST.init == "encoder" and FAST.loss == YEH2017.loss and FAST.iterations == YEH2017.iterations // 10
     assert FAST.candidates == 16  # as measured against yeh2017 in docs/results.md
     assert YEH2017.init == "uniform"
+    # The candidates' mean is ours: the thesis's presets fill the hole from the best candidate (eq. 20).
+    assert FAST.pick == "mean" and YEH2017.pick == THESIS.pick == "best"
     with pytest.raises(InpaintInputError, match="init must be 'uniform' or 'encoder'"):
         SearchConfig(init="zeros")
     with pytest.raises(InpaintInputError, match=r"init_uniform must be in \[0, 1\)"):

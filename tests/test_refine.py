@@ -104,6 +104,10 @@ def test_complete_builds_its_images_from_the_refined_candidate(tiny_models, face
     rim, inside = (d > 0) & (d <= 1), d >= 2
     assert torch.allclose(c.images[rim], c.refined[rim]) and torch.allclose(c.images[inside], plain.images[inside])
     assert not torch.allclose(c.refined[rim], plain.images[rim])
+    # pick='mean': the refined best candidate on the rim still, the candidates' mix inside.
+    mean, plain_mean = c.repicked("mean"), plain.repicked("mean")
+    assert torch.allclose(mean.images[rim], c.refined[rim]) and torch.allclose(mean.images[inside], plain_mean.images[inside])
+    assert not torch.allclose(plain_mean.images[inside], plain.images[inside])
     with pytest.raises(ValueError, match="refinement"):
         c.without_landmark_ranking()
     again = complete(faces[0], "centre", models=tiny_models, preset="yeh2017", blend="overlay", refine_steps=4, refine_reach=1e-3, **SMALL)

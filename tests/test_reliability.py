@@ -500,6 +500,8 @@ CASES = [
     Case("options", "prior_weight=-1", lambda: inpaint(face(), prior_weight=-1), "error", ("prior_weight", ">= 0")),
     Case("options", "weight=0", lambda: inpaint(face(), weight=0), "error", ("weight", "> 0", "use 1.0")),
     Case("options", "landmark_threshold=-1", lambda: inpaint(face(), landmark_threshold=-1), "error", ("landmark_threshold", "> 0")),
+    Case("options", "pick='median'", lambda: inpaint(face(), pick="median"), "error", ("pick must be 'best'", "'mean'")),
+    Case("options", "pick_temperature=0", lambda: inpaint(face(), pick="mean", pick_temperature=0), "error", ("pick_temperature must be > 0",)),
     Case("options", "iterations=1.5", lambda: inpaint(face(), iterations=1.5), "error", ("iterations", "whole number", "iterations=1000")),
     Case("options", "iterations=True", lambda: inpaint(face(), iterations=True), "error", ("iterations", "whole number", "bool")),
     Case("options", "iterations='10'", lambda: inpaint(face(), iterations="10"), "error", ("iterations", "whole number", "str")),
@@ -550,11 +552,11 @@ CASES = [
     Case("evaluate data", "a resume with other search settings", resume_with_other_settings, "error", ("other settings", "iterations: 1 there, 2 now", "same options")),
     Case("evaluate data", "a resume after a kill tore the last CSV row", torn_last_row, "warning", ("dropped its torn last line", "computed again")),
     # -- training --------------------------------------------------------------------------------
-    Case("training", "train --reconstruction -1", lambda: cli_nothing_written(tmp() / "run", *train_argv("--reconstruction", "-1")), "error", ("reconstruction must be >= 0", "e.g. reconstruction=0.0")),
-    Case("training", "train --lr-g 0", lambda: cli_nothing_written(tmp() / "run", *train_argv("--lr-g", "0")), "error", ("lr_g must be > 0",)),
+    Case("training", "train --reconstruction -1", lambda: cli_nothing_written(tmp() / "run", *train_argv("--reconstruction", "-1")), "error", ("--reconstruction must be >= 0", "e.g. --reconstruction 0.0")),
+    Case("training", "train --lr-g 0", lambda: cli_nothing_written(tmp() / "run", *train_argv("--lr-g", "0")), "error", ("--lr-g must be > 0",)),
     Case("training", "train --augment cutout", lambda: cli_nothing_written(tmp() / "run", *train_argv("--augment", "cutout")), "error", ("unknown augmentation 'cutout'", "color, translation")),
     Case("training", "train --freeze-d 1 without a trained D", lambda: run_cli(*train_argv("--freeze-d", "1")), "error", ("needs warm_start_d", "--warm-start weights")),
-    Case("training", "train-encoder --real-fraction 1.5", lambda: cli_nothing_written(tmp() / "run", "train-encoder", "--weights", tiny_weights(), "--out", tmp() / "run", "--real-fraction", "1.5"), "error", ("real_fraction must be in [0, 1]",)),
+    Case("training", "train-encoder --real-fraction 1.5", lambda: cli_nothing_written(tmp() / "run", "train-encoder", "--weights", tiny_weights(), "--out", tmp() / "run", "--real-fraction", "1.5"), "error", ("--real-fraction must be in [0, 1]",)),
     Case("training", "a resumed training run with other settings", resume_training_with_other_settings, "error", ("other training settings (lr_d)", "fresh out_dir")),
 ]
 

@@ -11,7 +11,7 @@ from semantic_inpaint.losses.context import context_loss, importance_weights
 from semantic_inpaint.losses.landmarks import LandmarkDetector
 from semantic_inpaint.models import freeze
 from semantic_inpaint.models.landmarks import LandmarkNet
-from semantic_inpaint.search import search
+from semantic_inpaint.search import candidate_weights, search
 from semantic_inpaint.search.schedules import EarlyStopping, SuccessiveHalving
 
 
@@ -432,3 +432,15 @@ def test_search_asks_for_a_callback_not_a_progress_bar(tiny_models, faces):
         run(tiny_models, faces, "cpu", cfg, on_step=True)
     with pytest.raises(TypeError, match="progress"):  # no progress flag: the caller owns the bar
         run(tiny_models, faces, "cpu", cfg, progress=False)
+
+
+def test_candidate_weights_by_hand() -> None:
+    total, every = torch.tensor([[1.0, 2.0, 3.0]]), torch.ones(1, 3, dtype=torch.bool)
+    e = np.exp
+    torch.testing.assert_close(candidate_weights(total, every, "mean", 1.0), torch.tensor([[1, e(-1), e(-2)]]).float() / (1 + e(-1) + e(-2)))
+    torch.testing.assert_close(candidate_weights(total, every, "mean", 2.0), torch.tensor([[1, e(-0.5), e(-1)]]).float() / (1 + e(-0.5) + e(-1)))
+    # A dropped candidate has no share; the survivors' lowest loss sets the scale.
+    torch.testing.assert_close(candidate_weights(total, torch.tensor([[False, True, True]]), "mean", 1.0), torch.tensor([[0, 1, e(-0.5)]]).float() / (1 + e(-0.5)))
+    assert torch.equal(candidate_weights(total, every, "best", 1.0), torch.tensor([[1.0, 0, 0]]))
+    # A perfect fit (loss 0) takes the whole hole rather than dividing by zero.
+    assert torch.equal(candidate_weights(torch.tensor([[0.5, 0.0]]), torch.ones(1, 2, dtype=torch.bool), "mean", 1.0), torch.tensor([[0.0, 1.0]]))

@@ -1,7 +1,7 @@
 """Paired comparisons of methods from `evaluate`'s per_image.csv files, as docs/results.md shows
 them: mean difference per face with a bootstrap 95 % interval, and wins.
 
-    python tools/paired.py MASK A=CSV:METHOD B=CSV:METHOD [A=... ...] --pairs A-B,A-C [--markdown]
+    python tools/paired.py MASK A=CSV:METHOD B=CSV:METHOD [A=... ...] --pairs A-B,A-C
 
 Each name stands for one method's rows in one CSV (the same method may come from two folders,
 e.g. two weight sets). A pair is scored on the faces (image indices) both have.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from semantic_inpaint.cli.common import in_flags
 from semantic_inpaint.cli.complete import add_complete_parser, add_demo_parser
 from semantic_inpaint.cli.evaluate import add_card_parser, add_evaluate_parser
 from semantic_inpaint.cli.train import add_train_encoder_parser, add_train_landmarks_parser, add_train_parser
@@ -33,12 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     """Run the command line. Errors about the user's input, weights or dlib end with a one-line
     message and exit status 2 (argparse's status for usage errors); anything else is a bug and
-    keeps its traceback."""
-    args = build_parser().parse_args(argv)
+    keeps its traceback. A setting named in a message is named by its option (--lr-g), as given."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
         args.func(args)
     except (InpaintInputError, WeightsError, LandmarkError) as e:
-        print(f"semantic-inpaint: error: {e}", file=sys.stderr)
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        print(f"semantic-inpaint: error: {in_flags(str(e), commands.choices[args.command])}", file=sys.stderr)
         raise SystemExit(2) from None
 
 

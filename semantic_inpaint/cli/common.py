@@ -4,6 +4,7 @@ the checked --device, and the small helpers every command module uses."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from semantic_inpaint.complete import resolve_device
@@ -12,7 +13,7 @@ from semantic_inpaint.errors import InpaintInputError
 
 CACHE_HELP = "folder for the rendered synthetic faces (default: $SEMANTIC_INPAINT_CACHE, else ~/.cache/semantic-inpaint)"
 # The options of `search_options`, passed on to the preset when given.
-SEARCH_OPTIONS = ("iterations", "candidates", "halve_at", "precision", "fp32_last", "refine_steps")
+SEARCH_OPTIONS = ("iterations", "candidates", "halve_at", "precision", "fp32_last", "refine_steps", "pick")
 
 
 def add_command(sub: argparse._SubParsersAction, name: str, text: str, **kwargs: object) -> argparse.ArgumentParser:
@@ -32,7 +33,7 @@ def search_options() -> argparse.ArgumentParser:
     """The options shared by the commands that search (a parent parser); unset search options
     keep the preset's values."""
     search = argparse.ArgumentParser(add_help=False)
-    search.add_argument("--preset", choices=sorted(PRESETS), default=None, help="thesis: context + prior + dlib landmark loss; yeh2017: context + prior; structure: context + prior + soft landmark loss; adapt: yeh2017 + a colour transform per candidate; fast: yeh2017 from the encoder's guess, K = 16, 100 steps, refinement, Poisson blending (default: thesis; for a photo, fast)")
+    search.add_argument("--preset", choices=sorted(PRESETS), default=None, help="thesis: context + prior + dlib landmark loss; yeh2017: context + prior; structure: context + prior + soft landmark loss; adapt: yeh2017 + a colour transform per candidate; fast: yeh2017 from the encoder's guess, K = 16, 100 steps, refinement, the candidates' mean, Poisson blending (default: thesis; for a photo, fast)")
     search.add_argument("--iterations", type=int, default=None, help="Adam steps on z (preset default: 1000)")
     search.add_argument("--candidates", type=int, default=None, help="K latent vectors searched (preset default: 64)")
     search.add_argument(
@@ -57,6 +58,12 @@ def search_options() -> argparse.ArgumentParser:
         metavar="N",
         help="after the search, fine-tune a copy of G on the known pixels for N steps and trust it near them (ours; fast: 100, others: 0 = off)",
     )
+    search.add_argument(
+        "--pick",
+        choices=["best", "mean"],
+        default=None,
+        help="the hole from the best candidate (eq. 20), or from the candidates' mean weighted by their losses (ours; fast: mean, others: best)",
+    )
     search.add_argument("--device", choices=["cpu", "cuda"], default=None, help="default: cuda when available, else cpu")
     search.add_argument("--weights", default=None, metavar="DIR", help="a weight set: a shipped one by name (celeba, synthetic) or a folder written by `train --export` (default: celeba)")
     return search
@@ -79,6 +86,16 @@ def device_of(args: argparse.Namespace) -> str | None:
         # The library names its keyword (device='cuda'); the command line, its option.
         raise InpaintInputError(str(e).replace(f"device={args.device!r}", f"--device {args.device}", 1)) from None
     return args.device
+
+
+def in_flags(message: str, command: argparse.ArgumentParser) -> str:
+    """`message` with the settings it names by the library's keyword ('lr_g must be > 0, got 0.0;
+    e.g. lr_g=0.0002') named by `command`'s options instead ('--lr-g must be > 0, got 0.0; e.g.
+    --lr-g 0.0002'), as a user of the command line gave them. Only the two places the settings'
+    checks name them are rewritten, so a word such as 'steps' elsewhere in a message stays a word."""
+    flags = {a.dest: max(a.option_strings, key=len) for a in command._actions if a.option_strings}
+    message = re.sub(r"^(\w+)(?= must )", lambda m: flags.get(m[1], m[1]), message)
+    return re.sub(r"e\.g\. (\w+)=(\S+)", lambda m: f"e.g. {flags[m[1]]} {m[2]}" if m[1] in flags else m[0], message)
 
 
 def command_line() -> str:

@@ -132,6 +132,7 @@ def _summary(result: Completion) -> str:
     return (
         f"best candidate {b} of {result.config.candidates}: context {terms.context[0, b]:.4g}, prior {terms.prior[0, b]:.4g}, "
         f"landmark {terms.landmark[0, b]:.4g}, total {terms.total[0, b]:.4g}"
+        + ("; the hole from the candidates' loss-weighted mean (pick='mean')" if result.config.pick == "mean" else "")
     )
 
 

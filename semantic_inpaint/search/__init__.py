@@ -19,7 +19,7 @@ I/O and no printing: progress goes to a callback.
 """
 
 from semantic_inpaint.search.loop import LossHistory, SearchResult, search
-from semantic_inpaint.search.objective import BIAS_RANGE, COLOUR_DIMS, GAIN_RANGE, LossTerms, apply_colour, best_survivor
+from semantic_inpaint.search.objective import BIAS_RANGE, COLOUR_DIMS, GAIN_RANGE, LossTerms, apply_colour, best_survivor, candidate_weights
 from semantic_inpaint.search.refine import combine, refine, trust
 from semantic_inpaint.search.start import start_points
 
@@ -32,6 +32,7 @@ __all__ = [
     "SearchResult",
     "apply_colour",
     "best_survivor",
+    "candidate_weights",
     "combine",
     "refine",
     "search",

@@ -61,6 +61,19 @@ def best_survivor(total: Tensor, survivors: Tensor) -> Tensor:
     return total.masked_fill(~survivors, float("inf")).argmin(dim=1)
 
 
+def candidate_weights(total: Tensor, survivors: Tensor, pick: str, temperature: float) -> Tensor:
+    """(N, K) each candidate's share in the completion, summing to 1 per image (see
+    SearchConfig.pick): for 'best', 1 for the `best_survivor`; for 'mean', exp(-(L_k - L_min) /
+    (temperature * L_min)) over the `survivors`, normalised, with L = `total` (N, K)."""
+    best = best_survivor(total, survivors)
+    if pick == "best":
+        return torch.nn.functional.one_hot(best, total.shape[1]).to(total.dtype)
+    low = total.gather(1, best[:, None])
+    # A loss of 0 (a perfect fit) would make the scale 0: then the perfect fits share alone.
+    scale = (temperature * low).clamp(min=torch.finfo(total.dtype).tiny)
+    return torch.softmax(((low - total) / scale).masked_fill(~survivors, float("-inf")), dim=1)
+
+
 def check_landmark_models(loss: LossConfig, detector: LandmarkDetector | None, landmark_net: LandmarkNet | None) -> None:
     """Refuse a landmark loss without the model that computes it."""
     if loss.landmark == "hard" and detector is None:
