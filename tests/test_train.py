@@ -174,7 +174,7 @@ def test_train_command_refuses_a_bad_setting_in_one_line_before_loading_faces(tm
     from semantic_inpaint import cli, data
 
     monkeypatch.setattr(data, "load_images", lambda *a, **k: pytest.fail("faces loaded before the settings were checked"))
-    for flag, value, said in (("--reconstruction", "-1", "reconstruction must be >= 0"), ("--augment", "cutout", "unknown augmentation 'cutout'")):
+    for flag, value, said in (("--reconstruction", "-1", "--reconstruction must be >= 0"), ("--augment", "cutout", "unknown augmentation 'cutout'")):
         with pytest.raises(SystemExit) as stop:
             cli.main(["train", "--data", "synthetic", "--out", str(tmp_path / "run"), flag, value, "--device", "cpu"])
         err = capsys.readouterr().err
