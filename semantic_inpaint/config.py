@@ -157,9 +157,8 @@ class SearchConfig:
     # the known pixels about as well as the best share the hole. The candidates are samples of
     # the faces that fit; where they disagree the mean is their compromise, which is what
     # squared error (and so PSNR) rewards, at the cost of detail where they disagree
-    # (docs/results.md). A thousand-step search gives near-identical candidates (then it makes
-    # little difference); a short one from the learned start leaves them apart. The
-    # refinement's rendering near the known pixels is of the best candidate either way.
+    # (docs/results.md; measured for `fast` only). The refinement's rendering near the known
+    # pixels is of the best candidate either way.
     pick: Pick = "best"
     pick_temperature: float = 1.0
     loss: LossConfig = field(default_factory=LossConfig)

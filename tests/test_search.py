@@ -444,3 +444,5 @@ def test_candidate_weights_by_hand() -> None:
     assert torch.equal(candidate_weights(total, every, "best", 1.0), torch.tensor([[1.0, 0, 0]]))
     # A perfect fit (loss 0) takes the whole hole rather than dividing by zero.
     assert torch.equal(candidate_weights(torch.tensor([[0.5, 0.0]]), torch.ones(1, 2, dtype=torch.bool), "mean", 1.0), torch.tensor([[0.0, 1.0]]))
+    # So does a best loss below 0 (the prior term is negative).
+    assert torch.equal(candidate_weights(torch.tensor([[-0.01, 5.0]]), torch.ones(1, 2, dtype=torch.bool), "mean", 1.0), torch.tensor([[1.0, 0.0]]))

@@ -69,7 +69,8 @@ def candidate_weights(total: Tensor, survivors: Tensor, pick: str, temperature: 
     if pick == "best":
         return torch.nn.functional.one_hot(best, total.shape[1]).to(total.dtype)
     low = total.gather(1, best[:, None])
-    # A loss of 0 (a perfect fit) would make the scale 0: then the perfect fits share alone.
+    # A best loss of 0 or below (the prior term is negative, so a near-perfect fit may go below
+    # 0) gives no scale: then the best alone (and any tied with it) fills the hole.
     scale = (temperature * low).clamp(min=torch.finfo(total.dtype).tiny)
     return torch.softmax(((low - total) / scale).masked_fill(~survivors, float("-inf")), dim=1)
 
