@@ -27,6 +27,7 @@ import torch
 
 from semantic_inpaint import complete, load_pretrained
 from semantic_inpaint.blend import put_back
+from semantic_inpaint.completion import mix
 from semantic_inpaint.config import FAST
 from semantic_inpaint.data import load_images
 from semantic_inpaint.evaluate.run import mask_for
@@ -40,7 +41,7 @@ MASKS = ("centre", "left", "right", "random")
 def completions(c, x: torch.Tensor, m: torch.Tensor, blend: str, reaches: list[float], mix_first: bool) -> dict[str, torch.Tensor]:
     """Every method's completed images from one refined search `c` of faces `x` under masks `m`."""
     # What fills the hole before the refinement: the best candidate, or with pick='mean' the candidates' mix.
-    picked, refined = torch.einsum("nk,nkchw->nchw", c.weights, c.candidates), c.refined
+    picked, refined = mix(c.candidates, c.weights), c.refined
     plain, whole = put_back(picked, x, m, blend), put_back(refined, x, m, blend)
     out = {"fast_unrefined": plain, "fast": c.images}
     for r in reaches:

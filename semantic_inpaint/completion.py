@@ -123,12 +123,18 @@ class Completion:
         )
 
 
+def mix(candidates: Tensor, weights: Tensor) -> Tensor:
+    """(N, 3, H, W) the candidates (N, K, 3, H, W) mixed by `weights` (N, K): the rendering that
+    fills the hole before the blend (Completion.weights; SearchConfig.pick)."""
+    return torch.einsum("nk,nkchw->nchw", weights, candidates)
+
+
 def filled(candidates: Tensor, weights: Tensor, refined: Tensor | None, x: Tensor, m: Tensor, config: SearchConfig) -> Tensor:
     """(N, 3, H, W) the images `x` with their holes (`m` == 0) filled from the candidates (N, K,
     3, H, W) mixed by `weights` (N, K), by config.blend; with `refined` (N, 3, H, W), its completion
     near the known pixels (search.refine.combine). One-hot weights give the one candidate exactly
     (the other terms of the mix are zeros)."""
-    picked = torch.einsum("nk,nkchw->nchw", weights, candidates)
+    picked = mix(candidates, weights)
     if refined is None:
         return put_back(picked, x, m, config.blend)
     # (N, 2, 3, H, W): both renderings of a face in one call, so its Poisson system is factorised once
@@ -136,4 +142,4 @@ def filled(candidates: Tensor, weights: Tensor, refined: Tensor | None, x: Tenso
     return combine(both[:, 0], both[:, 1], m, config.refine_reach)
 
 
-__all__ = ["Completion"]
+__all__ = ["Completion", "mix"]
