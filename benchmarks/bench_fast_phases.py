@@ -48,6 +48,19 @@ def refine_chunk(size: int | None) -> Iterator[None]:
         refine_module.CHUNK, refine_module.CUDA_CHUNK = saved
 
 
+@contextlib.contextmanager
+def vmap_refinement(on: bool) -> Iterator[None]:
+    """While the block runs, with `on`, each face's copy of G in the refinement is drawn by
+    torch.func's vmap (grouped convolutions), as the library did before `per_image_renderer`."""
+    saved = refine_module.per_image_renderer
+    if on:
+        refine_module.per_image_renderer = refine_module.vmap_renderer
+    try:
+        yield
+    finally:
+        refine_module.per_image_renderer = saved
+
+
 def timed(device: torch.device, seconds: dict[str, float]) -> Callable[[], None]:
     """Wrap each phase's function to add its seconds to `seconds`; returns the undo."""
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)

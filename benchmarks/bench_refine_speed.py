@@ -1,11 +1,16 @@
-"""Seconds of the refinement (search.refine) with the fused Adam it uses against torch's default
-Adam, on the same faces, interleaved rounds, and how far the two refined renderings differ.
+"""Seconds of the refinement (search.refine) as the library runs it against an alternative, on
+the same faces, interleaved rounds, and how far the two refined renderings differ.
 
-    python benchmarks/bench_refine_speed.py [--faces 8] [--steps 20] [--rounds 3] [--device cpu]
+    python benchmarks/bench_refine_speed.py [--compare adam|render] [--faces 8] [--steps 20] [--rounds 3] [--device cpu]
+
+--compare adam: the fused Adam the refinement uses against torch's default Adam.
+--compare render: each image's copy of G drawn by batched matrix products and col2im (the
+library's, `per_image_renderer`) against torch.func's vmap of G (`vmap_renderer`, grouped
+convolutions).
 
 Times `refine` alone (`fast`'s 100-step refinement is `--steps 100`): an objective for the first
 --faces `celeba-mini:val` faces under the centre mask, z from the encoder's guess. Prints the
-best of --rounds for each optimiser, their ratio, and the largest pixel difference of the results.
+best of --rounds for each variant, their ratio, and the largest pixel difference of the results.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ def centre_problem(models, y: torch.Tensor) -> tuple[Objective, torch.Tensor]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--compare", choices=("adam", "render"), default="adam")
     p.add_argument("--faces", type=int, default=8)
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--rounds", type=int, default=3)
@@ -48,11 +54,16 @@ def main() -> None:
     models = load_pretrained("celeba", device=device)
     x = to_float(torch.from_numpy(load_images("celeba-mini:val", n=args.faces)).permute(0, 3, 1, 2), (-1, 1)).to(device)
     objective, z = centre_problem(models, x)
-    optimisers = {"fused (the library's)": refine_module.adam, "torch's default": lambda params, lr: torch.optim.Adam(params, lr=lr)}
+    # (the module attribute swapped in, its value) for each variant, the library's first
+    variants = {
+        "adam": {"fused (the library's)": ("adam", refine_module.adam), "torch's default": ("adam", lambda params, lr: torch.optim.Adam(params, lr=lr))},
+        "render": {"bmm + fold (the library's)": ("per_image_renderer", refine_module.per_image_renderer), "vmap": ("per_image_renderer", refine_module.vmap_renderer)},
+    }[args.compare]
     best, out = {}, {}
     for _ in range(args.rounds):
-        for name, make in optimisers.items():
-            refine_module.adam, saved = make, refine_module.adam
+        for name, (attr, value) in variants.items():
+            saved = getattr(refine_module, attr)
+            setattr(refine_module, attr, value)
             try:
                 t = time.perf_counter()
                 out[name] = refine_module.refine(objective, z, args.steps, FAST.refine_lr)
@@ -60,14 +71,13 @@ def main() -> None:
                     torch.cuda.synchronize()
                 best[name] = min(best.get(name, float("inf")), time.perf_counter() - t)
             finally:
-                refine_module.adam = saved
+                setattr(refine_module, attr, saved)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     print(f"{name}, torch {torch.__version__}, {torch.get_num_threads()} threads; {args.faces} faces, {args.steps} refinement steps, best of {args.rounds}")
     for k, v in best.items():
         print(f"{k:>22}: {v:7.2f} s, {v / args.faces / args.steps * 1000:6.1f} ms a face and step")
-    fused, default = best.values()
-    a, b = out.values()
-    print(f"default / fused: {default / fused:.2f}x; largest pixel difference {(a - b).abs().max().item():.2e} (images in [-1, 1])")
+    (ours, theirs), (a, b) = best.values(), out.values()
+    print(f"{list(best)[1]} / {list(best)[0]}: {theirs / ours:.2f}x; largest pixel difference {(a - b).abs().max().item():.2e} (images in [-1, 1])")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,10 @@ timed whole (the search, the final render, the overlay; after one untimed warm-u
 variant). Variants: fp32 (the library's default), bf16 (`precision="bf16"`), halve (successive
 halving at steps 400 and 700 of 1000, `halve_at=(400, 700)`), and their combinations; batch=N
 (another batch size), nofold (G and D run as given, batch norm not folded: the library before
-it folded) and nondet (without cuDNN's deterministic algorithms: the library before it asked
-for them) tell what the search's own execution choices do to the results. Each line gives
+it folded), nondet (without cuDNN's deterministic algorithms: the library before it asked
+for them), chunk=N (faces refined at a time) and vmap (the refinement's per-face copies of G
+through torch.func's vmap: the library before its batched products) tell what the library's own
+execution choices do to the results. Each line gives
 faces per second and the PSNR of the completions, and, against the first variant, the
 per-face PSNR difference (mean and bootstrap 95 % interval) and how many faces got the same
 candidate. `--out` keeps a CSV with a row per face and variant.
@@ -32,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from bench_complete import Wrapped
-from bench_fast_phases import refine_chunk
+from bench_fast_phases import refine_chunk, vmap_refinement
 
 from semantic_inpaint import complete, load_pretrained
 from semantic_inpaint.config import PRESETS
@@ -50,20 +52,21 @@ def variant_options(spec: str, iterations: int, batch: int) -> tuple[dict[str, o
     1000, the schedule that kept the picks on the CPU, docs/results/pruning.md), 'batch=N'
     (another batch size: on CUDA, other cuDNN algorithms, so another round-off), 'its=N'
     (another number of iterations), 'overlay' (no Poisson blend: what the blend costs in
-    `fast`), 'nofold', 'nondet', 'chunk=N' (returned as flags for `run`)."""
+    `fast`), 'nofold', 'nondet', 'chunk=N', 'vmap' (the refinement's copies of G through vmap,
+    as before `per_image_renderer`; returned as flags for `run`)."""
     tokens = set(spec.split("+")) - {"fp32"}
     for t in tokens:
         if t.startswith("batch="):
             batch = int(t.split("=", 1)[1])
         elif t.startswith("its="):
             iterations = int(t.split("=", 1)[1])
-        elif t not in ("bf16", "halve", "overlay", "nofold", "nondet") and not t.startswith("chunk="):
-            raise SystemExit(f"unknown variant {spec!r}: use fp32 or tokens joined by '+': bf16, halve, batch=N, its=N, overlay, nofold, nondet, chunk=N")
+        elif t not in ("bf16", "halve", "overlay", "nofold", "nondet", "vmap") and not t.startswith("chunk="):
+            raise SystemExit(f"unknown variant {spec!r}: use fp32 or tokens joined by '+': bf16, halve, batch=N, its=N, overlay, nofold, nondet, chunk=N, vmap")
     halve_at = (iterations * 4 // 10, iterations * 7 // 10) if "halve" in tokens else ()  # (400, 700) at 1000
     overrides = {"iterations": iterations, "precision": "bf16" if "bf16" in tokens else "fp32", "halve_at": halve_at}
     if "overlay" in tokens:
         overrides["blend"] = "overlay"
-    return overrides, batch, {t for t in tokens if t in ("nofold", "nondet") or t.startswith("chunk=")}
+    return overrides, batch, {t for t in tokens if t in ("nofold", "nondet", "vmap") or t.startswith("chunk=")}
 
 
 def run(truth: torch.Tensor, mask: str, models, device: str, batch: int, overrides: dict[str, object], flags: set[str] = frozenset(), preset: str = "yeh2017") -> tuple[float, np.ndarray, np.ndarray]:
@@ -78,7 +81,7 @@ def run(truth: torch.Tensor, mask: str, models, device: str, batch: int, overrid
     complete_module.search = searcher.__wrapped__ if "nondet" in flags else searcher
     size = next((int(f.split("=", 1)[1]) for f in flags if f.startswith("chunk=")), None)
     try:
-        with refine_chunk(size):
+        with refine_chunk(size), vmap_refinement("vmap" in flags):
             if cuda:
                 torch.cuda.synchronize()
             t0 = time.perf_counter()

@@ -21,7 +21,8 @@ from semantic_inpaint.evaluate.methods import runs
 from semantic_inpaint.losses.context import context_loss
 from semantic_inpaint.search import search
 from semantic_inpaint.search.objective import Objective
-from semantic_inpaint.search.refine import combine, hole_distance, refine, trust
+from semantic_inpaint.models.dcgan import fold_batchnorm
+from semantic_inpaint.search.refine import combine, hole_distance, per_image_renderer, refine, trust, vmap_renderer
 
 SMALL = {"iterations": 3, "candidates": 2}
 
@@ -67,6 +68,28 @@ def test_refinement_fits_the_known_pixels_and_each_image_learns_alone(tiny_model
     assert torch.allclose(refine(alone, z[:1], steps=20, lr=1e-3), refined[:1], atol=1e-5)
     monkeypatch.setattr(importlib.import_module("semantic_inpaint.search.refine"), "CHUNK", 1)  # one image at a time: the same refinement
     assert torch.allclose(refine(objective, z, steps=20, lr=1e-3), refined, atol=1e-5)
+
+
+def test_per_image_weights_draw_what_each_images_own_copy_of_g_draws(tiny_models, device, monkeypatch):
+    # The batched matrix products and col2im of the folded generator against G itself, run once per
+    # image with that image's weights loaded: images, and the weights' gradients through them.
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)  # cuDNN's convolutions in full fp32, as the products are
+    g = fold_batchnorm(tiny_models[0]).to(device)
+    torch.manual_seed(1)
+    z = torch.rand(3, g.z_dim, device=device) * 2 - 1
+    weights = {k: (p + 0.05 * torch.randn(3, *p.shape, device=device)).requires_grad_(True) for k, p in g.named_parameters()}
+    drawn = per_image_renderer(g)(weights, z)
+    one_by_one = []
+    for i in range(3):
+        copy_i = copy.deepcopy(g)
+        copy_i.load_state_dict({k: w[i].detach() for k, w in weights.items()})
+        one_by_one.append(copy_i(z[i : i + 1])[0])
+    assert torch.allclose(drawn, torch.stack(one_by_one), atol=1e-5)
+    # The gradients are vmap's (the path for any other generator), image by image.
+    probe = torch.randn_like(drawn)
+    fast, general = (torch.autograd.grad((draw(weights, z) * probe).sum(), list(weights.values())) for draw in (per_image_renderer(g), vmap_renderer(g)))
+    for a, b in zip(fast, general):
+        assert torch.allclose(a, b, atol=1e-5 * b.abs().max().item())
 
 
 def test_the_fused_adam_is_torchs_adam_to_float_rounding(tiny_models, faces, monkeypatch):

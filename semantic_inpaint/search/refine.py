@@ -21,12 +21,14 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from scipy.ndimage import distance_transform_edt
-from torch import Tensor
+from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
 from semantic_inpaint.losses.context import context_loss
 from semantic_inpaint.losses.prior import prior_loss
+from semantic_inpaint.models.dcgan import Generator
 from semantic_inpaint.search.objective import Objective, apply_colour
 
 
@@ -46,9 +48,9 @@ def trust(mask: Tensor, reach: float) -> Tensor:
 
 # Images refined at a time: each holds its own copy of G's 3.6 M weights with their gradients
 # and Adam's two moments, 57 MB an image, so a chunk of 32 needs about 1.8 GB beside the search.
-# On a GPU, 64 (3.6 GB): the refinement is launch-bound there, and one chunk for a batch of 64
+# On a GPU, 64 (3.6 GB): with the per-face copies drawn through vmap, one chunk for a batch of 64
 # gave `fast` 1.09 - 1.37x the faces/s of chunks of 32 on an H200, the same results but for float
-# rounding (benchmarks/bench_throughput.py, docs/performance.md).
+# rounding, as fewer, larger launches paid there (benchmarks/bench_throughput.py, docs/performance.md).
 CHUNK, CUDA_CHUNK = 32, 64
 
 
@@ -97,6 +99,65 @@ def adam(params: list[Tensor], lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(params, lr=lr)
 
 
+Render = Callable[[dict[str, Tensor], Tensor], Tensor]
+
+
+def per_image_renderer(g: nn.Module) -> Render:
+    """render(weights, z): G(z[i]) drawn with weights[name][i] for each image i, where `weights`
+    holds one copy of every parameter of `g` per image (a leading image dimension).
+
+    The library's generator with batch norm folded (transposed convolutions, then parameter-free
+    layers) goes through `_transposed_stack`; any other `g` through `vmap_renderer`."""
+    if isinstance(g, Generator) and all(_batchable(m) for m in g.layers):
+        return lambda weights, z: _transposed_stack(g.layers, weights, z)
+    return vmap_renderer(g)
+
+
+def vmap_renderer(g: nn.Module) -> Render:
+    """The same for any `g`: torch.func's vmap of G, which runs each convolution as a grouped one."""
+    buffers = dict(g.named_buffers())
+
+    def render(w: dict[str, Tensor], latent: Tensor) -> Tensor:
+        return functional_call(g, (w, buffers), (latent[None],))[0]
+
+    return vmap(render)
+
+
+def _batchable(m: nn.Module) -> bool:
+    """A plain transposed convolution, or a layer without parameters (ReLU, tanh)."""
+    if isinstance(m, nn.ConvTranspose2d):
+        return m.groups == 1 and m.dilation == (1, 1) and m.output_padding == (0, 0)
+    return next(m.parameters(), None) is None
+
+
+def _transposed_stack(layers: nn.Sequential, weights: dict[str, Tensor], z: Tensor) -> Tensor:
+    """G(z[i]) with image i's own weights, for a stack of transposed convolutions and parameter-free
+    layers: each convolution as one batched matrix product (every image's input times its own
+    weights) and one col2im (`F.fold`, which sums the overlapping patches a transposed convolution
+    writes). vmap's grouped convolutions take cuDNN a small kernel per layer and direction plus
+    layout transposes, about 530 launches a refinement step (docs/performance.md).
+
+    Shapes chosen for few launches: the product takes the weights as they are stored, so their
+    gradient comes out in the same layout (no copy of 3.6 M weights per image a step); the fold runs
+    on all images as one (images folded into channels), so its backward, an im2col that torch runs
+    image by image, is one launch instead of one per image."""
+    x = z[:, :, None, None]
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, nn.ConvTranspose2d):
+            x = layer(x)
+            continue
+        w, bias = weights[f"layers.{i}.weight"], weights.get(f"layers.{i}.bias")
+        n, c_in, c_out, kh, kw = w.shape
+        (h, width), (sh, sw), (ph, pw) = x.shape[-2:], layer.stride, layer.padding
+        out = ((h - 1) * sh - 2 * ph + kh, (width - 1) * sw - 2 * pw + kw)
+        cols = torch.bmm(x.reshape(n, c_in, h * width).transpose(1, 2), w.reshape(n, c_in, c_out * kh * kw))  # (n, hw, c_out k k)
+        x = F.fold(cols.transpose(1, 2).reshape(1, n * c_out * kh * kw, h * width), out, (kh, kw), stride=(sh, sw), padding=(ph, pw))
+        x = x.view(n, c_out, *out)
+        if bias is not None:
+            x = x + bias[:, :, None, None]
+    return x
+
+
 def _fine_tune(objective: Objective, part: slice, z: Tensor, steps: int, lr: float, on_step: Callable[[int], None]) -> Tensor:
     """G(z) for the images `part` of `objective`, each drawn by its own copy of G after `steps`
     Adam steps on its image's context and prior losses."""
@@ -105,13 +166,10 @@ def _fine_tune(objective: Objective, part: slice, z: Tensor, steps: int, lr: flo
     # One copy of every weight per image, fine-tuned together: the losses are summed over
     # images and Adam's update is per element, so each copy moves by its own image alone.
     weights = {name: p.detach().unsqueeze(0).repeat(n, *[1] * p.dim()).requires_grad_(True) for name, p in g.named_parameters()}
-    buffers = dict(g.named_buffers())
-
-    def render(w: dict[str, Tensor], latent: Tensor) -> Tensor:
-        return functional_call(g, (w, buffers), (latent[None],))[0]
+    render = per_image_renderer(g)
 
     def draw() -> Tensor:
-        x = vmap(render)(weights, z[:, :zd])
+        x = render(weights, z[:, :zd])
         return apply_colour(x, z[:, zd:]) if z.shape[1] > zd else x
 
     opt = adam(list(weights.values()), lr)
