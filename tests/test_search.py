@@ -1,5 +1,8 @@
 """The Adam search on z: clamp, ranking, independence, and the landmark loss's (lack of) effect."""
 
+import importlib
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +12,7 @@ from semantic_inpaint import masks
 from semantic_inpaint.config import THESIS, YEH2017
 from semantic_inpaint.losses.context import context_loss, importance_weights
 from semantic_inpaint.losses.landmarks import LandmarkDetector
+from semantic_inpaint.machine import cpu_computes_bf16
 from semantic_inpaint.models import freeze
 from semantic_inpaint.models.landmarks import LandmarkNet
 from semantic_inpaint.search import candidate_weights, search
@@ -146,6 +150,24 @@ def test_bf16_networks_keep_z_and_losses_fp32_and_stay_close(tiny_models, faces,
     assert not torch.equal(low.z, full.z)  # the networks really ran in bf16
     # bf16 keeps 8 bits of mantissa: the losses agree to a few per cent, not to round-off.
     torch.testing.assert_close(low.losses.context, full.losses.context, rtol=0.05, atol=0)
+
+
+def test_bf16_on_a_cpu_without_native_bf16_warns_and_names_the_fix(tiny_models, faces, monkeypatch):
+    loop = importlib.import_module("semantic_inpaint.search.loop")
+    cfg = YEH2017.with_overrides(iterations=2, candidates=2)
+    monkeypatch.setattr(loop, "cpu_computes_bf16", lambda: False)
+    with pytest.warns(UserWarning, match="precision='fp32'"):
+        run(tiny_models, faces, "cpu", cfg.with_overrides(precision="bf16"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # fp32, or a CPU with bf16: no warning
+        run(tiny_models, faces, "cpu", cfg)
+        monkeypatch.setattr(loop, "cpu_computes_bf16", lambda: True)
+        run(tiny_models, faces, "cpu", cfg.with_overrides(precision="bf16"))
+
+
+def test_cpu_bf16_check_says_yes_where_torch_cannot_tell(monkeypatch):
+    monkeypatch.setattr(torch.ops, "mkldnn", object())  # a torch without the op
+    assert cpu_computes_bf16() is True
 
 
 def test_bf16_search_returns_the_fp32_render_and_losses_of_its_z(tiny_models, faces, device, ieee_fp32):

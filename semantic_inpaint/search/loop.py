@@ -3,6 +3,7 @@ clamped back into [-1, 1] after every step, with the loss terms recorded along t
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -12,6 +13,7 @@ from torch import Tensor
 
 from semantic_inpaint.config import SearchConfig
 from semantic_inpaint.losses.landmarks import LandmarkDetector
+from semantic_inpaint.machine import cpu_computes_bf16
 from semantic_inpaint.models.landmarks import LandmarkNet
 from semantic_inpaint.search.objective import LossTerms, Objective, Terms, best_survivor, check_landmark_models
 from semantic_inpaint.search.refine import refine
@@ -125,6 +127,12 @@ def search(
     if on_step is not None and not callable(on_step):
         raise TypeError("search() prints nothing: pass on_step, a function of the step number, to follow it (complete() shows a bar)")
     check_landmark_models(config.loss, detector, landmark_net)
+    if config.precision == "bf16" and image.device.type == "cpu" and not cpu_computes_bf16():
+        warnings.warn(
+            "precision='bf16' on a CPU without native bf16 (AVX-512): torch emulates it and the search runs many "
+            "times slower than in fp32 (40x on a 2-core AMD EPYC, docs/performance.md); use precision='fp32', the default",
+            stacklevel=3,  # past the cuDNN decorator: the caller of search()
+        )
     z = initial_latents(config, generator.z_dim, len(image), start).to(image.device)
     objective = Objective.build(generator, discriminator, image, mask, config.loss, detector, landmark_net, weights)
     result = _adam(objective, z, config, on_step)
