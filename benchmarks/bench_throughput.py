@@ -46,6 +46,10 @@ from semantic_inpaint.metrics import psnr
 complete_module = importlib.import_module("semantic_inpaint.complete")  # the module; the package exports its function
 
 
+# The variants' tokens that `run` acts on itself (beside chunk=N), not complete()'s options.
+FLAGS = ("nofold", "nondet", "vmap")
+
+
 def variant_options(spec: str, iterations: int, batch: int) -> tuple[dict[str, object], int, set[str]]:
     """complete() overrides (iterations included) and faces per call for a variant: 'fp32', or
     tokens joined by '+': 'bf16', 'halve' (at 40 % and 70 % of the iterations: (400, 700) at
@@ -60,13 +64,13 @@ def variant_options(spec: str, iterations: int, batch: int) -> tuple[dict[str, o
             batch = int(t.split("=", 1)[1])
         elif t.startswith("its="):
             iterations = int(t.split("=", 1)[1])
-        elif t not in ("bf16", "halve", "overlay", "nofold", "nondet", "vmap") and not t.startswith("chunk="):
+        elif t not in ("bf16", "halve", "overlay", *FLAGS) and not t.startswith("chunk="):
             raise SystemExit(f"unknown variant {spec!r}: use fp32 or tokens joined by '+': bf16, halve, batch=N, its=N, overlay, nofold, nondet, chunk=N, vmap")
     halve_at = (iterations * 4 // 10, iterations * 7 // 10) if "halve" in tokens else ()  # (400, 700) at 1000
     overrides = {"iterations": iterations, "precision": "bf16" if "bf16" in tokens else "fp32", "halve_at": halve_at}
     if "overlay" in tokens:
         overrides["blend"] = "overlay"
-    return overrides, batch, {t for t in tokens if t in ("nofold", "nondet", "vmap") or t.startswith("chunk=")}
+    return overrides, batch, {t for t in tokens if t in FLAGS or t.startswith("chunk=")}
 
 
 def run(truth: torch.Tensor, mask: str, models, device: str, batch: int, overrides: dict[str, object], flags: set[str] = frozenset(), preset: str = "yeh2017") -> tuple[float, np.ndarray, np.ndarray]:
