@@ -25,6 +25,8 @@ broadcastable to the images, with 1 = known pixel and 0 = missing.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
@@ -129,9 +131,19 @@ def poisson_blend(generated: torch.Tensor, image: torch.Tensor, mask: torch.Tens
     for i, known in enumerate(mask_flat):
         if not known.all():
             groups.setdefault(known.tobytes(), []).append(i)
-    for members in groups.values():
-        system = _HoleSystem(mask_flat[members[0]])
-        filled[members] = system.solve(g_all[members], f_all[members])
+
+    def fill(members: list[int]) -> None:
+        filled[members] = _HoleSystem(mask_flat[members[0]]).solve(g_all[members], f_all[members])
+
+    # Masks of their own (a random mask per face) each need their own factorisation: SuperLU
+    # releases the GIL, so these run on as many threads as torch's own work does.
+    workers = min(len(groups), torch.get_num_threads())
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(fill, groups.values()))  # list(): re-raises a worker's exception here
+    else:
+        for members in groups.values():
+            fill(members)
     blended = torch.from_numpy(filled).to(dtype=image.dtype, device=image.device).reshape(image.shape)
     return torch.where(mask.bool(), image, blended)
 

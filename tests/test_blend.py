@@ -147,9 +147,12 @@ def test_poisson_extra_batch_dim_and_float64(device: torch.device) -> None:
     assert torch.equal(out.view(4, 3, 16, 16), flat)
 
 
-def test_poisson_batch_equals_each_image_alone(device: torch.device) -> None:
+@pytest.mark.parametrize("threads", [1, 3])
+def test_poisson_batch_equals_each_image_alone(device: torch.device, threads: int, monkeypatch: pytest.MonkeyPatch) -> None:
     # Images that share a mask share one factorisation: the batch must give, bit for bit, what
-    # each image gets alone, whatever the mix of shared and own masks.
+    # each image gets alone, whatever the mix of shared and own masks, and whether its three
+    # masks are solved one after another or on three threads at once.
+    monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
     generated, image = _images(device, n=5)
     centre = _centre_hole(device)[0]
     own = (torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(2)) > 0.5).float().to(device)
