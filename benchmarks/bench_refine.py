@@ -11,7 +11,8 @@ paired difference per mask, mean [bootstrap 95 % interval] (faces where the refi
 Methods: `fast` (the refined and the unrefined completions mixed by trust at --refine-reach,
 search.refine.combine), `fast_unrefined`, and, from the same two renderings, `fast_reach=R` for
 each of --reaches and, with --mix-first, `fast_reach=R_mix_first`: the renderings mixed first and
-the mix blended (the order docs/results.md compares).
+the mix blended (the order docs/results.md compares). With --layers, `fast_layers=L` for each L:
+the same search's best z refined again with only G's last L layers fine-tuned (refine_layers).
 The settings were chosen on `celeba-mini:val` (docs/results.md); run it on `celeba-mini:test`.
 About 20 s a face and mask on a 2-core CPU.
 """
@@ -27,13 +28,14 @@ import torch
 
 from semantic_inpaint import complete, load_pretrained
 from semantic_inpaint.blend import put_back
-from semantic_inpaint.completion import mix
+from semantic_inpaint.completion import filled, mix
 from semantic_inpaint.config import FAST
 from semantic_inpaint.data import load_images
 from semantic_inpaint.evaluate.run import mask_for
 from semantic_inpaint.evaluate.summary import mean_and_interval
 from semantic_inpaint.metrics import psnr, ssim
-from semantic_inpaint.search import combine
+from semantic_inpaint.search import combine, refine
+from semantic_inpaint.search.objective import Objective
 
 MASKS = ("centre", "left", "right", "random")
 
@@ -51,6 +53,16 @@ def completions(c, x: torch.Tensor, m: torch.Tensor, blend: str, reaches: list[f
     return out
 
 
+def refined_again(c, models, device: str, layers: int) -> torch.Tensor:
+    """The completions of search `c` with its best z refined again, G's last `layers` layers alone."""
+    objective = Objective.build(models.generator, models.discriminator, (c.inputs * 2 - 1).to(device), c.masks.to(device), c.config.loss)
+    rows = torch.arange(len(c.z))
+    z_best = torch.cat([c.z, c.colour], -1)[rows, c.best].to(device)
+    with torch.enable_grad():
+        again = refine(objective, z_best, c.config.refine_steps, c.config.refine_lr, layers=layers)
+    return filled(c.candidates, c.weights, ((again.cpu() + 1) / 2).clamp(0, 1), c.inputs, c.masks, c.config)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default="celeba-mini:test")
@@ -64,6 +76,7 @@ def main() -> None:
     p.add_argument("--refine-reach", type=float, default=FAST.refine_reach, help="px; inf: the refined G trusted everywhere")
     p.add_argument("--reaches", default="", help="more reaches (px, comma-separated, inf allowed) scored on the same renderings")
     p.add_argument("--mix-first", action="store_true", help="also score each of --reaches with the renderings mixed before the blend")
+    p.add_argument("--layers", default="", help="refine_layers values (comma-separated) to refine the same searches with again")
     p.add_argument("--mask-seed", type=int, default=0, help="a random mask is seeded by this plus the face's position (evaluate: 0; tune_fast.py on val: 850)")
     p.add_argument("--batch", type=int, default=25, help="faces a search")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -72,6 +85,7 @@ def main() -> None:
     if args.start < 0 or args.n < 1:
         p.error("--start must be >= 0 and --n >= 1")
     reaches = [float(r) for r in args.reaches.split(",") if r]
+    layers = [int(n) for n in args.layers.split(",") if n]
     args.out.mkdir(parents=True, exist_ok=True)
     models = load_pretrained(args.weights, device=args.device)
     faces = torch.from_numpy(load_images(args.data, n=args.start + args.n)[args.start :]).permute(0, 3, 1, 2).float() / 255
@@ -87,7 +101,9 @@ def main() -> None:
                 x, m, "fast", models=models, device=args.device, progress=False,
                 iterations=args.iterations, refine_steps=args.refine_steps, refine_lr=args.refine_lr, refine_reach=args.refine_reach,
             )
-            for method, out in completions(c, x, m, c.config.blend, reaches, args.mix_first).items():
+            outs = completions(c, x, m, c.config.blend, reaches, args.mix_first)
+            outs |= {f"fast_layers={n}": refined_again(c, models, args.device, n) for n in layers}
+            for method, out in outs.items():
                 scores = psnr(out, x), ssim(out, x)
                 rows += [{"image": at + i, "mask": name, "method": method, "psnr": float(scores[0][i]), "ssim": float(scores[1][i])} for i in range(len(x))]
             with open(args.out / "per_image.csv", "w", newline="") as f:

@@ -1,12 +1,13 @@
 """Seconds of the refinement (search.refine) as the library runs it against an alternative, on
 the same faces, interleaved rounds, and how far the two refined renderings differ.
 
-    python benchmarks/bench_refine_speed.py [--compare adam|render] [--faces 8] [--steps 20] [--rounds 3] [--device cpu]
+    python benchmarks/bench_refine_speed.py [--compare adam|render|layers] [--faces 8] [--steps 20] [--rounds 3] [--device cpu]
 
 --compare adam: the fused Adam the refinement uses against torch's default Adam.
 --compare render: each image's copy of G drawn by batched matrix products and col2im (the
 library's, `per_image_renderer`) against torch.func's vmap of G (`vmap_renderer`, grouped
 convolutions).
+--compare layers: all of G fine-tuned (`fast`'s) against its last --layers alone (refine_layers).
 
 Times `refine` alone (`fast`'s 100-step refinement is `--steps 100`): an objective for the first
 --faces `celeba-mini:val` faces under the centre mask, z from the encoder's guess. Prints the
@@ -44,7 +45,8 @@ def centre_problem(models, y: torch.Tensor) -> tuple[Objective, torch.Tensor]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--compare", choices=("adam", "render"), default="adam")
+    p.add_argument("--compare", choices=("adam", "render", "layers"), default="adam")
+    p.add_argument("--layers", type=int, default=3, help="with --compare layers: refine_layers against all of G")
     p.add_argument("--faces", type=int, default=8)
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--rounds", type=int, default=3)
@@ -54,24 +56,31 @@ def main() -> None:
     models = load_pretrained("celeba", device=device)
     x = to_float(torch.from_numpy(load_images("celeba-mini:val", n=args.faces)).permute(0, 3, 1, 2), (-1, 1)).to(device)
     objective, z = centre_problem(models, x)
-    # (the module attribute swapped in, its value) for each variant, the library's first
-    variants = {
-        "adam": {"fused (the library's)": ("adam", refine_module.adam), "torch's default": ("adam", lambda params, lr: torch.optim.Adam(params, lr=lr))},
-        "render": {"bmm + fold (the library's)": ("per_image_renderer", refine_module.per_image_renderer), "vmap": ("per_image_renderer", refine_module.vmap_renderer)},
+
+    def run(layers: int | None = None, **swap: object) -> torch.Tensor:
+        """The refinement with G's last `layers` fine-tuned, the module's attributes in `swap` swapped in."""
+        saved = {attr: getattr(refine_module, attr) for attr in swap}
+        for attr, value in swap.items():
+            setattr(refine_module, attr, value)
+        try:
+            return refine_module.refine(objective, z, args.steps, FAST.refine_lr, layers=layers)
+        finally:
+            for attr, value in saved.items():
+                setattr(refine_module, attr, value)
+
+    variants = {  # the library's way first
+        "adam": {"fused (the library's)": lambda: run(), "torch's default": lambda: run(adam=lambda params, lr: torch.optim.Adam(params, lr=lr))},
+        "render": {"bmm + fold (the library's)": lambda: run(), "vmap": lambda: run(per_image_renderer=refine_module.vmap_renderer)},
+        "layers": {"all of G (fast's)": lambda: run(), f"refine_layers={args.layers}": lambda: run(layers=args.layers)},
     }[args.compare]
     best, out = {}, {}
     for _ in range(args.rounds):
-        for name, (attr, value) in variants.items():
-            saved = getattr(refine_module, attr)
-            setattr(refine_module, attr, value)
-            try:
-                t = time.perf_counter()
-                out[name] = refine_module.refine(objective, z, args.steps, FAST.refine_lr)
-                if device.type == "cuda":
-                    torch.cuda.synchronize()
-                best[name] = min(best.get(name, float("inf")), time.perf_counter() - t)
-            finally:
-                setattr(refine_module, attr, saved)
+        for name, variant in variants.items():
+            t = time.perf_counter()
+            out[name] = variant()
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            best[name] = min(best.get(name, float("inf")), time.perf_counter() - t)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     print(f"{name}, torch {torch.__version__}, {torch.get_num_threads()} threads; {args.faces} faces, {args.steps} refinement steps, best of {args.rounds}")
     for k, v in best.items():

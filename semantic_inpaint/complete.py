@@ -136,9 +136,10 @@ def complete(
         faster on GPUs and on CPUs with fast bf16 such as AMD Zen 4) and fp32_last (with
         'bf16', the last steps in fp32, so the final losses settle closer to fp32's), adapt
         ('none' or 'colour'), init ('uniform', or 'encoder': start around the encoder's
-        guess), init_uniform and init_spread, refine_steps, refine_lr and refine_reach (after
-        the search, a copy of G fine-tuned on each image's known pixels, trusted near them:
-        search.refine; 0 steps = off), pick ('best': the hole from the best candidate, eq. 20;
+        guess), init_uniform and init_spread, refine_steps, refine_lr, refine_reach and
+        refine_layers (after the search, a copy of G fine-tuned on each image's known pixels,
+        trusted near them: search.refine; 0 steps = off; refine_layers=3 tunes G's last three
+        layers alone, twice as fast), pick ('best': the hole from the best candidate, eq. 20;
         'mean': from the candidates' mean weighted by their losses) and pick_temperature.
     models: (generator, discriminator) to use instead of the shipped pretrained ones. The
         search runs them frozen (eval mode, no weight gradients, on `device`), as the method

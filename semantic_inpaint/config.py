@@ -151,6 +151,10 @@ class SearchConfig:
     refine_steps: int = 0
     refine_lr: float = 1e-4
     refine_reach: float = 2.0
+    # The refinement fine-tunes G's last `refine_layers` transposed convolutions (of five; None:
+    # all of G). The earlier layers keep their trained weights, so with z fixed their output is
+    # computed once: fewer weights a face to copy, differentiate and update a step.
+    refine_layers: int | None = None
     # 'mean' (ours; the `fast` preset): the hole is drawn from a weighted mean of the surviving
     # candidates' renderings instead of the best one's (eq. 20's ranking, 'best'), weight
     # exp(-(L_k - L_min) / (pick_temperature * L_min)) for total loss L_k: candidates that fit
@@ -210,6 +214,10 @@ class SearchConfig:
                 f"refine_steps must be >= 0 (0 = off), refine_lr > 0 and refine_reach > 0 px (math.inf: trust the refined G "
                 f"everywhere), got {self.refine_steps}, {self.refine_lr}, {self.refine_reach}"
             )
+        if self.refine_layers is not None:
+            if isinstance(self.refine_layers, bool) or not isinstance(self.refine_layers, numbers.Integral) or self.refine_layers < 1:
+                raise InpaintInputError(f"refine_layers must be a whole number >= 1 (G's last layers to fine-tune) or None (all of G), got {self.refine_layers!r}")
+            object.__setattr__(self, "refine_layers", int(self.refine_layers))  # numpy's ints would not go into settings.json
         if self.blend not in ("overlay", "poisson"):
             raise InpaintInputError(f"blend must be 'overlay' or 'poisson', got {self.blend!r}")
 

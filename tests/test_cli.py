@@ -165,6 +165,17 @@ def test_refine_steps_reach_the_search(face: Path, weights: Path, tiny_models, t
     assert not np.array_equal(np.asarray(Image.open(out)), picture())
 
 
+def test_refine_layers_reach_the_refinement(face: Path, weights: Path, tiny_models, tmp_path: Path, capsys) -> None:
+    # --refine-layers gives the picture of complete(..., refine_layers=...); a bad count is a clean error in the flag's name.
+    out = tmp_path / "last-two.png"
+    options = ("--refine-steps", "3", "--iterations", "2", "--candidates", "2", "--preset", "yeh2017", "--no-progress")
+    _run("complete", face, "--mask", "centre", "--out", out, "--weights", weights, "--refine-layers", "2", *options)
+    direct = complete(Image.open(face), "centre", "yeh2017", models=tiny_models, device="cpu", iterations=2, candidates=2, refine_steps=3, refine_layers=2, progress=False)
+    np.testing.assert_array_equal(np.asarray(Image.open(out)), np.asarray(direct.image()))
+    err = _fails(capsys, "complete", face, "--mask", "centre", "--out", out, "--weights", weights, "--refine-layers", "0", *options)
+    assert "--refine-layers must be a whole number >= 1" in err
+
+
 def test_pick_reaches_the_completion(face: Path, weights: Path, tiny_models, tmp_path: Path, capsys) -> None:
     # --pick mean gives the picture of complete(..., pick='mean'), not the best candidate's.
     out = tmp_path / "mean.png"

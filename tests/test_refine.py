@@ -19,10 +19,11 @@ from semantic_inpaint.config import FAST, YEH2017, SearchConfig
 from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.evaluate.methods import runs
 from semantic_inpaint.losses.context import context_loss
+from semantic_inpaint.losses.prior import prior_loss
 from semantic_inpaint.search import search
 from semantic_inpaint.search.objective import Objective
-from semantic_inpaint.models.dcgan import fold_batchnorm
-from semantic_inpaint.search.refine import combine, hole_distance, per_image_renderer, refine, trust, vmap_renderer
+from semantic_inpaint.models.dcgan import Generator, fold_batchnorm
+from semantic_inpaint.search.refine import combine, first_tuned, hole_distance, per_image_renderer, refine, trust, vmap_renderer
 
 SMALL = {"iterations": 3, "candidates": 2}
 
@@ -199,3 +200,44 @@ def test_refinement_reports_each_step_once_however_many_chunks(tiny_models, face
     refine(objective, z, steps=6, lr=1e-3, on_step=lambda t: seen.append((t, len(chunks_begun))))
     # The bar's six steps once each, in order, two in each chunk rather than all in the last.
     assert seen == [(0, 1), (1, 1), (2, 2), (3, 2), (4, 3), (5, 3)]
+
+
+def test_refining_the_last_layers_leaves_the_first_as_trained(tiny_models, faces):
+    # refine(layers=2) against each image's own copy of G, its last two transposed convolutions
+    # trained by torch's plain Adam and the rest frozen: the same renderings to float rounding.
+    objective = _objective(tiny_models, faces[:2], masks.named("centre")[None, None].float())
+    g, d = objective.generator, objective.discriminator
+    convs = [i for i, m in enumerate(g.layers) if isinstance(m, torch.nn.ConvTranspose2d)]
+    assert len(convs) == 5
+    z = torch.rand(2, objective.z_dim, generator=torch.Generator().manual_seed(3)) * 2 - 1
+    refined = refine(objective, z, steps=5, lr=1e-3, layers=2)
+    by_hand = []
+    for i in range(2):
+        copy_i = copy.deepcopy(g)
+        tuned = [p for name, p in copy_i.named_parameters() if int(name.split(".")[1]) >= convs[-2]]
+        for p in copy_i.parameters():
+            p.requires_grad_(any(p is t for t in tuned))
+        opt = torch.optim.Adam(tuned, lr=1e-3, foreach=False)
+        for _ in range(5):
+            x = copy_i(z[i : i + 1])
+            loss = context_loss(x[:, None], objective.image[i : i + 1], objective.weights[i : i + 1])[:, 0] + prior_loss(d(x), YEH2017.loss.prior_weight)
+            opt.zero_grad()
+            loss.sum().backward()
+            opt.step()
+        with torch.no_grad():
+            by_hand.append(copy_i(z[i : i + 1])[0])
+    assert torch.allclose(refined, torch.stack(by_hand), atol=1e-4)
+    assert not torch.allclose(refined, refine(objective, z, steps=5, lr=1e-3), atol=1e-4)  # all of G moves differently
+
+
+def test_refine_layers_is_checked():
+    assert SearchConfig(refine_layers=np.int64(3)).refine_layers == 3 and type(SearchConfig(refine_layers=np.int64(3)).refine_layers) is int
+    for bad in (0, -1, 1.5, True, "3"):
+        with pytest.raises(InpaintInputError, match="refine_layers must be a whole number >= 1"):
+            SearchConfig(refine_layers=bad)
+    g = fold_batchnorm(Generator())
+    assert first_tuned(g, None) == 0 and first_tuned(g, 5) == 0 and first_tuned(g, 1) == 8
+    with pytest.raises(InpaintInputError, match="G has 5 transposed convolutions: use 1 - 5"):
+        first_tuned(g, 6)
+    with pytest.raises(InpaintInputError, match="use refine_layers=None"):
+        first_tuned(torch.nn.Sequential(torch.nn.Linear(100, 3 * 64 * 64)), 2)

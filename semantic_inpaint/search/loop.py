@@ -140,7 +140,7 @@ def search(
         return result
     z_best = torch.cat([result.z, result.colour], -1)[torch.arange(len(image)), result.best]
     later = None if on_step is None else (lambda t: on_step(config.iterations + t))
-    return replace(result, refined=refine(objective, z_best, config.refine_steps, config.refine_lr, later))
+    return replace(result, refined=refine(objective, z_best, config.refine_steps, config.refine_lr, later, config.refine_layers))
 
 
 def _adam(objective: Objective, z0: Tensor, config: SearchConfig, on_step: Callable[[int], None] | None) -> SearchResult:

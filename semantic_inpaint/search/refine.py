@@ -13,6 +13,10 @@ squared error is half the unrefined candidate's on the hole's rim, level 2 px in
 and 5.6x beyond 10 px. So the output trusts the refined rendering by distance d to the nearest
 known pixel: weight exp(-(d - 1) / reach), 1 on the rim, the unrefined candidate deep inside
 (`combine`, docs/results.md).
+
+`layers` (SearchConfig.refine_layers, off in every preset) fine-tunes only G's last layers: the
+last three take half the time, level on the centre hole, 0.4 dB lower on the random mask
+(`val`, docs/results.md).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from scipy.ndimage import distance_transform_edt
 from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
+from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.losses.context import context_loss
 from semantic_inpaint.losses.prior import prior_loss
 from semantic_inpaint.models.dcgan import Generator
@@ -54,12 +59,16 @@ def trust(mask: Tensor, reach: float) -> Tensor:
 CHUNK, CUDA_CHUNK = 32, 64
 
 
-def refine(objective: Objective, z: Tensor, steps: int, lr: float, on_step: Callable[[int], None] | None = None) -> Tensor:
+def refine(
+    objective: Objective, z: Tensor, steps: int, lr: float, on_step: Callable[[int], None] | None = None, layers: int | None = None
+) -> Tensor:
     """The refined rendering (N, 3, H, W) in [-1, 1] of each image's picked `z` (N, z_dim, or
     z_dim + 6 with the colour numbers, see apply_colour), held fixed while a copy of G per image
-    takes `steps` Adam steps of size `lr` on that image's context and prior losses. `on_step(t)`,
+    takes `steps` Adam steps of size `lr` on that image's context and prior losses: a copy of G's
+    last `layers` transposed convolutions (None: of all of G; see `first_tuned`). `on_step(t)`,
     t = 0 .. steps - 1, spread evenly over the chunks of CHUNK images (CUDA_CHUNK on a GPU), so a
     progress bar moves throughout."""
+    first = first_tuned(objective.generator, layers)
     out = []
     size = CUDA_CHUNK if z.device.type == "cuda" else CHUNK
     chunks = -(-len(z) // size)
@@ -71,7 +80,7 @@ def refine(objective: Objective, z: Tensor, steps: int, lr: float, on_step: Call
 
     for c, lo in enumerate(range(0, len(z), size)):
         part = slice(lo, lo + size)
-        out.append(_fine_tune(objective, part, z[part], steps, lr, lambda t, c=c: report(c, t)))
+        out.append(_fine_tune(objective, part, z[part], steps, lr, first, lambda t, c=c: report(c, t)))
     return torch.cat(out)
 
 
@@ -102,14 +111,31 @@ def adam(params: list[Tensor], lr: float) -> torch.optim.Adam:
 Render = Callable[[dict[str, Tensor], Tensor], Tensor]
 
 
+def first_tuned(g: nn.Module, layers: int | None) -> int:
+    """The position in `g.layers` of the first layer the refinement fine-tunes when it tunes G's
+    last `layers` transposed convolutions (None: 0, all of G). The layers before it stay as
+    trained: with z fixed their output never changes, so it is computed once."""
+    if layers is None:
+        return 0
+    if not _stacked(g):
+        raise InpaintInputError(
+            f"refine_layers={layers} fine-tunes the last layers of the library's Generator; this generator is a "
+            f"{type(g).__name__}: use refine_layers=None to fine-tune all of it"
+        )
+    convs = [i for i, m in enumerate(g.layers) if isinstance(m, nn.ConvTranspose2d)]
+    if layers > len(convs):
+        raise InpaintInputError(f"refine_layers={layers}, but G has {len(convs)} transposed convolutions: use 1 - {len(convs)}, or None for all")
+    return convs[-layers]
+
+
 def per_image_renderer(g: nn.Module) -> Render:
     """render(weights, z): G(z[i]) drawn with weights[name][i] for each image i, where `weights`
     holds one copy of every parameter of `g` per image (a leading image dimension).
 
     The library's generator with batch norm folded (transposed convolutions, then parameter-free
     layers) goes through `_transposed_stack`; any other `g` through `vmap_renderer`."""
-    if isinstance(g, Generator) and all(_batchable(m) for m in g.layers):
-        return lambda weights, z: _transposed_stack(g.layers, weights, z)
+    if _stacked(g):
+        return lambda weights, z: _transposed_stack(g.layers, weights, z[:, :, None, None])
     return vmap_renderer(g)
 
 
@@ -123,6 +149,11 @@ def vmap_renderer(g: nn.Module) -> Render:
     return vmap(render)
 
 
+def _stacked(g: nn.Module) -> bool:
+    """The library's generator with batch norm folded: transposed convolutions and parameter-free layers."""
+    return isinstance(g, Generator) and all(_batchable(m) for m in g.layers)
+
+
 def _batchable(m: nn.Module) -> bool:
     """A plain transposed convolution, or a layer without parameters (ReLU, tanh)."""
     if isinstance(m, nn.ConvTranspose2d):
@@ -130,9 +161,10 @@ def _batchable(m: nn.Module) -> bool:
     return next(m.parameters(), None) is None
 
 
-def _transposed_stack(layers: nn.Sequential, weights: dict[str, Tensor], z: Tensor) -> Tensor:
-    """G(z[i]) with image i's own weights, for a stack of transposed convolutions and parameter-free
-    layers: each convolution as one batched matrix product (every image's input times its own
+def _transposed_stack(layers: nn.Sequential, weights: dict[str, Tensor], x: Tensor, first: int = 0) -> Tensor:
+    """layers[first:](x[i]) with image i's own weights, for a stack of transposed convolutions and
+    parameter-free layers (x: (N, C, h, w), the output of layers[:first]; for all of G, z as
+    (N, z_dim, 1, 1)): each convolution as one batched matrix product (every image's input times its own
     weights) and one col2im (`F.fold`, which sums the overlapping patches a transposed convolution
     writes). vmap's grouped convolutions take cuDNN a small kernel per layer and direction plus
     layout transposes, about 530 launches a refinement step (docs/performance.md).
@@ -141,8 +173,8 @@ def _transposed_stack(layers: nn.Sequential, weights: dict[str, Tensor], z: Tens
     gradient comes out in the same layout (no copy of 3.6 M weights per image a step); the fold runs
     on all images as one (images folded into channels), so its backward, an im2col that torch runs
     image by image, is one launch instead of one per image."""
-    x = z[:, :, None, None]
-    for i, layer in enumerate(layers):
+    for i in range(first, len(layers)):
+        layer = layers[i]
         if not isinstance(layer, nn.ConvTranspose2d):
             x = layer(x)
             continue
@@ -158,15 +190,21 @@ def _transposed_stack(layers: nn.Sequential, weights: dict[str, Tensor], z: Tens
     return x
 
 
-def _fine_tune(objective: Objective, part: slice, z: Tensor, steps: int, lr: float, on_step: Callable[[int], None]) -> Tensor:
-    """G(z) for the images `part` of `objective`, each drawn by its own copy of G after `steps`
-    Adam steps on its image's context and prior losses."""
+def _fine_tune(objective: Objective, part: slice, z: Tensor, steps: int, lr: float, first: int, on_step: Callable[[int], None]) -> Tensor:
+    """G(z) for the images `part` of `objective`, each drawn by its own copy of G's layers from
+    `first` on (`first_tuned`) after `steps` Adam steps on its image's context and prior losses."""
     g, zd, n = objective.generator, objective.z_dim, len(z)
     image, weights_eq15 = objective.image[part], objective.weights[part]
-    # One copy of every weight per image, fine-tuned together: the losses are summed over
+    tuned = [(name, p) for name, p in g.named_parameters() if not first or int(name.split(".")[1]) >= first]  # layers.{i}.*
+    # One copy of every tuned weight per image, fine-tuned together: the losses are summed over
     # images and Adam's update is per element, so each copy moves by its own image alone.
-    weights = {name: p.detach().unsqueeze(0).repeat(n, *[1] * p.dim()).requires_grad_(True) for name, p in g.named_parameters()}
-    render = per_image_renderer(g)
+    weights = {name: p.detach().unsqueeze(0).repeat(n, *[1] * p.dim()).requires_grad_(True) for name, p in tuned}
+    if first:
+        with torch.no_grad():
+            head = g.layers[:first](z[:, :zd, None, None])
+        render: Render = lambda w, _: _transposed_stack(g.layers, w, head, first)  # noqa: E731
+    else:
+        render = per_image_renderer(g)
 
     def draw() -> Tensor:
         x = render(weights, z[:, :zd])
