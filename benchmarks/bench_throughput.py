@@ -10,7 +10,7 @@ For each mask, every variant completes the same held-out faces with `--preset` (
 timed whole (the search, the final render, the overlay; after one untimed warm-up call per
 variant). Variants: fp32 (the library's default), bf16 (`precision="bf16"`), halve (successive
 halving at steps 400 and 700 of 1000, `halve_at=(400, 700)`), and their combinations; batch=N
-(another batch size), nofold (G and D run as given, batch norm not folded: the library before
+(another batch size), layers=N (`refine_layers`: the refinement tunes G's last N layers), nofold (G and D run as given, batch norm not folded: the library before
 it folded), nondet (without cuDNN's deterministic algorithms: the library before it asked
 for them), chunk=N (faces refined at a time) and vmap (the refinement's per-face copies of G
 through torch.func's vmap: the library before its batched products) tell what the library's own
@@ -56,20 +56,25 @@ def variant_options(spec: str, iterations: int, batch: int) -> tuple[dict[str, o
     1000, the schedule that kept the picks on the CPU, docs/results/pruning.md), 'batch=N'
     (another batch size: on CUDA, other cuDNN algorithms, so another round-off), 'its=N'
     (another number of iterations), 'overlay' (no Poisson blend: what the blend costs in
-    `fast`), 'nofold', 'nondet', 'chunk=N', 'vmap' (the refinement's copies of G through vmap,
+    `fast`), 'layers=N' (the refinement tunes G's last N layers, refine_layers), 'nofold', 'nondet', 'chunk=N', 'vmap' (the refinement's copies of G through vmap,
     as before `per_image_renderer`; returned as flags for `run`)."""
     tokens = set(spec.split("+")) - {"fp32"}
+    layers = None
     for t in tokens:
         if t.startswith("batch="):
             batch = int(t.split("=", 1)[1])
         elif t.startswith("its="):
             iterations = int(t.split("=", 1)[1])
+        elif t.startswith("layers="):
+            layers = int(t.split("=", 1)[1])
         elif t not in ("bf16", "halve", "overlay", *FLAGS) and not t.startswith("chunk="):
-            raise SystemExit(f"unknown variant {spec!r}: use fp32 or tokens joined by '+': bf16, halve, batch=N, its=N, overlay, nofold, nondet, chunk=N, vmap")
+            raise SystemExit(f"unknown variant {spec!r}: use fp32 or tokens joined by '+': bf16, halve, batch=N, its=N, overlay, layers=N, nofold, nondet, chunk=N, vmap")
     halve_at = (iterations * 4 // 10, iterations * 7 // 10) if "halve" in tokens else ()  # (400, 700) at 1000
     overrides = {"iterations": iterations, "precision": "bf16" if "bf16" in tokens else "fp32", "halve_at": halve_at}
     if "overlay" in tokens:
         overrides["blend"] = "overlay"
+    if layers is not None:
+        overrides["refine_layers"] = layers
     return overrides, batch, {t for t in tokens if t in FLAGS or t.startswith("chunk=")}
 
 

@@ -20,6 +20,10 @@
 #                    for $WEIGHTS and each export; $DEVICE (default cuda) runs both
 #   card-celeba      the celeba model card's figures at the thesis's settings
 #   tables-synthetic the same tables on 128 synthetic held-out faces, synthetic weights
+#   gan-synthetic    yeh2017 at the thesis's settings and fast on $SYNTHETIC_FACES (640) synthetic
+#                    held-out faces, masks $SYNTHETIC_MASKS (centre,random), synthetic weights: enough
+#                    faces for a paired interval of fast - yeh2017 about +-0.2 dB wide on the centre
+#                    hole (per-face SD 2.6 dB over 128 faces); evaluate resumes where a run stopped
 set -u
 export PYTHONUNBUFFERED=1
 RESULTS=${RESULTS:-gpu-results}
@@ -31,6 +35,7 @@ ALL=yeh2017,thesis,structure,tv,navier_stokes,telea,biharmonic,nearest
 WEIGHTS=${WEIGHTS:-celeba}
 EXPORT_AT=${EXPORT_AT:-"2000 4000 6000 8000 10000"} TRAIN_SECONDS=${TRAIN_SECONDS:-0} SEED=${SEED:-3}
 VAL_FACES=${VAL_FACES:-50} DEVICE=${DEVICE:-cuda}
+SYNTHETIC_FACES=${SYNTHETIC_FACES:-640} SYNTHETIC_MASKS=${SYNTHETIC_MASKS:-centre,random}
 run() {  # run NAME command...: logged to $RESULTS/NAME.log
   local name=$1; shift
   echo "== $name"
@@ -72,6 +77,8 @@ for s in "$@"; do
         --project 100 --train-data celeba-mini:fit --device cuda --out "$RESULTS/card-celeba" ;;
     tables-synthetic) run tables-synthetic $SI evaluate --weights synthetic --data synthetic-holdout --n 128 \
         --masks centre,left,right,random --methods "$ALL" --nn-data synthetic --nn-n 2000 --device cuda --out "$RESULTS/tables-synthetic" ;;
+    gan-synthetic) run gan-synthetic $SI evaluate --weights synthetic --data synthetic-holdout --n "$SYNTHETIC_FACES" \
+        --masks "$SYNTHETIC_MASKS" --methods yeh2017,fast --device cuda --out "$RESULTS/gan-synthetic" ;;
     *) echo "unknown step $s (see the head of $0)"; exit 2 ;;
   esac
 done
