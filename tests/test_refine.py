@@ -241,3 +241,12 @@ def test_refine_layers_is_checked():
         first_tuned(g, 6)
     with pytest.raises(InpaintInputError, match="use refine_layers=None"):
         first_tuned(torch.nn.Sequential(torch.nn.Linear(100, 3 * 64 * 64)), 2)
+
+
+def test_a_refine_layers_g_lacks_is_refused_before_the_search(tiny_models, faces):
+    steps = []
+    y = torch.from_numpy(faces[:1]).permute(0, 3, 1, 2).float() / 127.5 - 1
+    config = YEH2017.with_overrides(iterations=2, candidates=2, refine_steps=1, refine_layers=6)
+    with pytest.raises(InpaintInputError, match="G has 5 transposed convolutions"):
+        search(*tiny_models, y, masks.named("centre")[None, None].float(), config, on_step=steps.append)
+    assert steps == []  # refused before the first step of the search

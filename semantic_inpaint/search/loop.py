@@ -16,7 +16,7 @@ from semantic_inpaint.losses.landmarks import LandmarkDetector
 from semantic_inpaint.machine import cpu_computes_bf16
 from semantic_inpaint.models.landmarks import LandmarkNet
 from semantic_inpaint.search.objective import LossTerms, Objective, Terms, best_survivor, check_landmark_models
-from semantic_inpaint.search.refine import refine
+from semantic_inpaint.search.refine import first_tuned, refine
 from semantic_inpaint.search.schedules import EarlyStopping, SuccessiveHalving
 from semantic_inpaint.search.start import initial_latents
 
@@ -135,6 +135,8 @@ def search(
         )
     z = initial_latents(config, generator.z_dim, len(image), start).to(image.device)
     objective = Objective.build(generator, discriminator, image, mask, config.loss, detector, landmark_net, weights)
+    if config.refine_steps:
+        first_tuned(objective.generator, config.refine_layers)  # a refine_layers G lacks is refused now, not after the search
     result = _adam(objective, z, config, on_step)
     if not config.refine_steps:
         return result
