@@ -16,7 +16,7 @@ known pixel: weight exp(-(d - 1) / reach), 1 on the rim, the unrefined candidate
 
 `layers` (SearchConfig.refine_layers, off in every preset) fine-tunes only G's last layers: the
 last three take half the time, level on the centre hole, 0.4 dB lower on the random mask
-(`val`, docs/results.md).
+(docs/results.md).
 """
 
 from __future__ import annotations
