@@ -139,7 +139,7 @@ def complete(
         guess), init_uniform and init_spread, refine_steps, refine_lr, refine_reach and
         refine_layers (after the search, a copy of G fine-tuned on each image's known pixels,
         trusted near them: search.refine; 0 steps = off; refine_layers=3 tunes G's last three
-        layers alone, twice as fast), pick ('best': the hole from the best candidate, eq. 20;
+        layers alone, in about half the refinement's time), pick ('best': the hole from the best candidate, eq. 20;
         'mean': from the candidates' mean weighted by their losses) and pick_temperature.
     models: (generator, discriminator) to use instead of the shipped pretrained ones. The
         search runs them frozen (eval mode, no weight gradients, on `device`), as the method
