@@ -16,8 +16,9 @@ combinations; batch=N (another batch size), layers=N (`refine_layers`: the refin
 last N layers), preset=NAME (another preset on the same faces, with its own iterations unless
 its=N or --iterations); nofold (G and D run as given, batch norm not folded: the library before
 it folded), nondet (without cuDNN's deterministic algorithms: the library before it asked for
-them), chunk=N (faces refined at a time) and vmap (the refinement's per-face copies of G through
-torch.func's vmap: the library before its batched products) tell what the library's own
+them), chunk=N (faces refined at a time), vmap (the refinement's per-face copies of G through
+torch.func's vmap: the library before its batched products) and noahead (the Poisson systems
+factorised after the search, not beside it on a GPU: the library before) tell what the library's own
 execution choices do to the results. Each line gives faces per second and the PSNR of the
 completions, and, against the first variant, the per-face PSNR difference (mean and bootstrap
 95 % interval) and how many faces got the same candidate. `--out` keeps a CSV with a row per
@@ -51,7 +52,7 @@ complete_module = importlib.import_module("semantic_inpaint.complete")  # the mo
 
 
 # The variants' tokens that `run` acts on itself (beside chunk=N), not complete()'s options.
-FLAGS = ("nofold", "nondet", "vmap")
+FLAGS = ("nofold", "nondet", "vmap", "noahead")
 
 
 def variant_options(spec: str, preset: str, iterations: int | None, batch: int) -> tuple[dict[str, object], int, set[str]]:
@@ -61,8 +62,9 @@ def variant_options(spec: str, preset: str, iterations: int | None, batch: int) 
     (another batch size: on CUDA, other cuDNN algorithms, so another round-off), 'its=N'
     (another number of iterations), 'overlay' (no Poisson blend: what the blend costs in
     `fast`), 'layers=N' (the refinement tunes G's last N layers, refine_layers), 'preset=NAME'
-    (another preset than `preset`, e.g. fast against yeh2017 on the same faces), 'nofold', 'nondet', 'chunk=N', 'vmap' (the refinement's copies of G through vmap,
-    as before `per_image_renderer`; returned as flags for `run`). `iterations` None: the
+    (another preset than `preset`, e.g. fast against yeh2017 on the same faces), 'nofold',
+    'nondet', 'chunk=N', 'vmap' (the refinement's copies of G through vmap, as before
+    `per_image_renderer`), 'noahead' (no factorising beside the search; returned as flags for `run`). `iterations` None: the
     variant's preset's own."""
     tokens = set(spec.split("+")) - {"fp32"}
     layers = None
@@ -78,7 +80,7 @@ def variant_options(spec: str, preset: str, iterations: int | None, batch: int) 
         elif t not in ("bf16", "halve", "overlay", *FLAGS) and not t.startswith("chunk="):
             raise SystemExit(
                 f"unknown variant {spec!r}: use fp32 or tokens joined by '+': bf16, halve, batch=N, its=N, overlay, layers=N, "
-                f"preset=NAME ({', '.join(sorted(PRESETS))}), nofold, nondet, chunk=N, vmap"
+                f"preset=NAME ({', '.join(sorted(PRESETS))}), nofold, nondet, chunk=N, vmap, noahead"
             )
     iterations = PRESETS[preset].iterations if iterations is None else iterations
     halve_at = (iterations * 4 // 10, iterations * 7 // 10) if "halve" in tokens else ()  # (400, 700) at 1000
@@ -98,8 +100,10 @@ def run(truth: torch.Tensor, mask: str, models, device: str, batch: int, overrid
         models = tuple(Wrapped(m, channels_last=False).eval() for m in models)  # eval: complete() takes them uncopied
     # complete() calls the search it imported; search.__wrapped__ is the search without its
     # deterministic-cuDNN decorator.
-    searcher = complete_module.search
+    searcher, ahead = complete_module.search, complete_module._factorised_meanwhile
     complete_module.search = searcher.__wrapped__ if "nondet" in flags else searcher
+    if "noahead" in flags:
+        complete_module._factorised_meanwhile = lambda *_: None
     size = next((int(f.split("=", 1)[1]) for f in flags if f.startswith("chunk=")), None)
     preset = next((f.split("=", 1)[1] for f in flags if f.startswith("preset=")), preset)
     try:
@@ -116,7 +120,8 @@ def run(truth: torch.Tensor, mask: str, models, device: str, batch: int, overrid
                 torch.cuda.synchronize()
             seconds = time.perf_counter() - t0
     finally:
-        complete_module.search = searcher  # the next variant gets the library's search back, even after an error
+        # the next variant gets the library's search back, even after an error
+        complete_module.search, complete_module._factorised_meanwhile = searcher, ahead
     return seconds, np.concatenate(scores), np.concatenate(picks)
 
 

@@ -25,7 +25,9 @@ broadcastable to the images, with 1 = known pixel and 0 = missing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import scipy.sparse
@@ -34,6 +36,8 @@ import torch
 
 from semantic_inpaint.errors import InpaintInputError
 from semantic_inpaint.validate import check_float, check_masks, check_same_device, check_same_shape, check_tensor
+
+T, R = TypeVar("T"), TypeVar("R")
 
 # 4-neighbour stencil of the discrete Laplacian.
 _NEIGHBOURS = ((-1, 0), (1, 0), (0, -1), (0, 1))
@@ -117,17 +121,46 @@ class _HoleSystem:
         return out.reshape(g.shape)
 
 
-def poisson_blend(generated: torch.Tensor, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+# The factorised system of each hole, keyed by the hole's mask (a bool (H, W) array's bytes).
+HoleSystems = dict[bytes, _HoleSystem]
+
+
+def factorise(mask: torch.Tensor) -> HoleSystems:
+    """The Poisson system of each distinct hole of `mask` (..., 1, H, W), 1 = known, factorised:
+    what `poisson_blend` solves. The systems depend on the mask alone, so they can be factorised
+    ahead, e.g. while a GPU searches (complete() does), leaving the blend only the solves."""
+    check_masks(mask, "mask")
+    holes = {known.tobytes(): known for known in _known(mask) if not known.all() and known.any()}
+    systems = _on_threads(_HoleSystem, list(holes.values()))
+    return dict(zip(holes, systems))
+
+
+def _known(mask: torch.Tensor) -> np.ndarray:
+    """(M, H, W) bool: each image's known pixels."""
+    return mask.reshape(-1, *mask.shape[-2:]).bool().cpu().numpy()
+
+
+def _on_threads(fn: Callable[[T], R], items: list[T]) -> list[R]:
+    """[fn(item) for item in items], on as many threads as torch's own work uses: each item is
+    a hole of its own (a random mask per face), and SuperLU releases the GIL."""
+    workers = min(len(items), torch.get_num_threads())
+    if workers <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(fn, items))  # list(): re-raises a worker's exception here
+
+
+def poisson_blend(generated: torch.Tensor, image: torch.Tensor, mask: torch.Tensor, systems: HoleSystems | None = None) -> torch.Tensor:
     """Seamlessly clone `generated` into the holes of `image` (Pérez et al. 2003).
 
     Inside the hole solves the 4-neighbour discrete Poisson equation Δf = Δg with g = generated
     and f = image on the known pixels; known pixels of the result are bit-exact copies of
     `image`. The system depends on the mask alone: it is factorised once for all the images
-    and channels that share a mask.
+    and channels that share a mask, or taken from `systems` (`factorise`) where it is there.
     """
     _check(generated, image, mask)
     c, h, w = image.shape[-3:]
-    mask_flat = mask.expand(*image.shape[:-3], 1, h, w).reshape(-1, h, w).bool().cpu().numpy()
+    mask_flat = _known(mask.expand(*image.shape[:-3], 1, h, w))
     if not mask_flat.reshape(mask_flat.shape[0], -1).any(axis=1).all():
         raise InpaintInputError(
             "mask has no known pixel in at least one image, so the hole has no boundary condition; "
@@ -144,26 +177,22 @@ def poisson_blend(generated: torch.Tensor, image: torch.Tensor, mask: torch.Tens
     for i, known in enumerate(mask_flat):
         if not known.all():
             groups.setdefault(known.tobytes(), []).append(i)
+    systems = systems or {}
 
-    def fill(members: list[int]) -> None:
-        filled[members] = _HoleSystem(mask_flat[members[0]]).solve(g_all[members], f_all[members])
+    def fill(group: tuple[bytes, list[int]]) -> None:
+        key, members = group
+        system = systems.get(key) or _HoleSystem(mask_flat[members[0]])
+        filled[members] = system.solve(g_all[members], f_all[members])
 
-    # Masks of their own (a random mask per face) each need their own factorisation: SuperLU
-    # releases the GIL, so these run on as many threads as torch's own work does.
-    workers = min(len(groups), torch.get_num_threads())
-    if workers > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(fill, groups.values()))  # list(): re-raises a worker's exception here
-    else:
-        for members in groups.values():
-            fill(members)
+    _on_threads(fill, list(groups.items()))
     blended = torch.from_numpy(filled).to(dtype=image.dtype, device=image.device).reshape(image.shape)
     return torch.where(mask.bool(), image, blended)
 
 
-def put_back(picked: torch.Tensor, image: torch.Tensor, mask: torch.Tensor, blend: str) -> torch.Tensor:
+def put_back(picked: torch.Tensor, image: torch.Tensor, mask: torch.Tensor, blend: str, systems: HoleSystems | None = None) -> torch.Tensor:
     """The known pixels of `image` over `picked` (both in [0, 1]), overlaid or, with
-    blend='poisson', Poisson-blended (in G's range, [-1, 1]); known pixels bit-exact copies of `image`."""
+    blend='poisson', Poisson-blended (in G's range, [-1, 1]; the holes' `systems` if factorised
+    ahead); known pixels bit-exact copies of `image`."""
     if blend == "poisson":
-        picked = poisson_blend(picked * 2 - 1, image * 2 - 1, mask).add(1).div(2).clamp(0, 1)
+        picked = poisson_blend(picked * 2 - 1, image * 2 - 1, mask, systems).add(1).div(2).clamp(0, 1)
     return overlay(picked, image, mask)

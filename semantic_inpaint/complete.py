@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import torch
 from torch import Tensor
 
+from semantic_inpaint.blend import HoleSystems, factorise
 from semantic_inpaint.completion import Completion
 from semantic_inpaint.config import SearchConfig, get_preset
 from semantic_inpaint.errors import InpaintInputError
@@ -170,8 +172,22 @@ def complete(
     detector, net = _landmark_models(config, landmark_model, device)
     y, known = (x * 2 - 1).to(device), m.to(device)  # the search works in G's range, [-1, 1]
     start = _encoder_start(config, encoder, g, y, known)
+    systems = _factorised_meanwhile(m, config, device)
     result = _search(g, d, y, known, config, progress, detector, net, start)
-    return Completion.of(result, x, m, config)
+    return Completion.of(result, x, m, config, None if systems is None else systems.result())
+
+
+def _factorised_meanwhile(m: Tensor, config: SearchConfig, device: torch.device) -> Future[HoleSystems] | None:
+    """With blend='poisson' on a GPU, the masks' Poisson systems (blend.factorise), factorised on
+    the CPU while the GPU searches, where the CPU would mostly wait: the blends after the search
+    are then only the solves. The same pixels as factorising after it. On the CPU, None: there
+    the search already has the cores."""
+    if config.blend != "poisson" or device.type == "cpu":
+        return None
+    pool = ThreadPoolExecutor(1)
+    systems = pool.submit(factorise, m)
+    pool.shutdown(wait=False)  # the thread ends with its one task
+    return systems
 
 
 def _landmark_models(config: SearchConfig, landmark_model: object, device: torch.device) -> tuple[LandmarkDetector | None, LandmarkNet | None]:

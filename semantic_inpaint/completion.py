@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from semantic_inpaint.blend import put_back
+from semantic_inpaint.blend import HoleSystems, put_back
 from semantic_inpaint.config import SearchConfig
 from semantic_inpaint.io import to_pil
 from semantic_inpaint.search import LossHistory, LossTerms, SearchResult, best_survivor, candidate_weights, combine
@@ -49,13 +49,14 @@ class Completion:
     refined: Tensor | None = None
 
     @classmethod
-    def of(cls, result: SearchResult, x: Tensor, m: Tensor, config: SearchConfig) -> Completion:
-        """`result` on the CPU, candidates in [0, 1], and each image's hole in `x` filled as config.pick says."""
+    def of(cls, result: SearchResult, x: Tensor, m: Tensor, config: SearchConfig, systems: HoleSystems | None = None) -> Completion:
+        """`result` on the CPU, candidates in [0, 1], and each image's hole in `x` filled as config.pick
+        says (Poisson-blended with the holes' `systems` where they were factorised ahead, blend.factorise)."""
         candidates = ((result.candidates.cpu() + 1) / 2).clamp(0, 1)
         best, survivors = result.best.cpu(), result.survivors.cpu()
         refined = None if result.refined is None else ((result.refined.cpu() + 1) / 2).clamp(0, 1)
         weights = candidate_weights(result.losses.total.cpu(), survivors, config.pick, config.pick_temperature)
-        images = filled(candidates, weights, refined, x, m, config)
+        images = filled(candidates, weights, refined, x, m, config, systems)
         losses, history = result.losses, result.history
         return cls(
             images=images,
@@ -129,16 +130,18 @@ def mix(candidates: Tensor, weights: Tensor) -> Tensor:
     return torch.einsum("nk,nkchw->nchw", weights, candidates)
 
 
-def filled(candidates: Tensor, weights: Tensor, refined: Tensor | None, x: Tensor, m: Tensor, config: SearchConfig) -> Tensor:
+def filled(
+    candidates: Tensor, weights: Tensor, refined: Tensor | None, x: Tensor, m: Tensor, config: SearchConfig, systems: HoleSystems | None = None
+) -> Tensor:
     """(N, 3, H, W) the images `x` with their holes (`m` == 0) filled from the candidates (N, K,
     3, H, W) mixed by `weights` (N, K), by config.blend; with `refined` (N, 3, H, W), its completion
     near the known pixels (search.refine.combine). One-hot weights give the one candidate exactly
     (the other terms of the mix are zeros)."""
     picked = mix(candidates, weights)
     if refined is None:
-        return put_back(picked, x, m, config.blend)
+        return put_back(picked, x, m, config.blend, systems)
     # (N, 2, 3, H, W): both renderings of a face in one call, so its Poisson system is factorised once
-    both = put_back(torch.stack([refined, picked], 1), x[:, None].expand(-1, 2, -1, -1, -1), m[:, None], config.blend)
+    both = put_back(torch.stack([refined, picked], 1), x[:, None].expand(-1, 2, -1, -1, -1), m[:, None], config.blend, systems)
     return combine(both[:, 0], both[:, 1], m, config.refine_reach)
 
 

@@ -7,7 +7,10 @@ from collections.abc import Callable
 import pytest
 import torch
 
-from semantic_inpaint.blend import overlay, poisson_blend
+from semantic_inpaint import blend as blend_module
+from semantic_inpaint.blend import factorise, overlay, poisson_blend
+from semantic_inpaint.complete import _factorised_meanwhile
+from semantic_inpaint.config import get_preset
 from semantic_inpaint.errors import InpaintInputError
 
 
@@ -160,6 +163,36 @@ def test_poisson_batch_equals_each_image_alone(device: torch.device, threads: in
     out = poisson_blend(generated, image, mask)
     for i in range(5):
         assert torch.equal(out[i : i + 1], poisson_blend(generated[i : i + 1], image[i : i + 1], mask[i : i + 1]))
+
+
+def test_poisson_with_systems_factorised_ahead(device: torch.device, monkeypatch: pytest.MonkeyPatch) -> None:
+    # factorise() gives one system per distinct hole (none for a hole-free mask); the blend given
+    # them factorises nothing more and gives the same pixels as the blend that factorises itself.
+    generated, image = _images(device, n=5)
+    centre = _centre_hole(device)[0]
+    own = (torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(2)) > 0.5).float().to(device)
+    mask = torch.stack([centre, own[0], centre, own[1], torch.ones_like(centre)])
+    systems, others = factorise(mask), factorise(1 - mask[:1])
+    assert len(systems) == 3
+    expected = poisson_blend(generated, image, mask)
+    built = []
+    real = blend_module._HoleSystem
+    monkeypatch.setattr(blend_module, "_HoleSystem", lambda known: built.append(known) or real(known))
+    assert torch.equal(poisson_blend(generated, image, mask, systems), expected)
+    assert built == []
+    # Systems of other holes are not used: the blend factorises its own.
+    assert torch.equal(poisson_blend(generated, image, mask, others), expected)
+    assert len(built) == 3
+
+
+def test_factorised_meanwhile_only_for_poisson_on_a_gpu() -> None:
+    # The systems are factorised beside the search on a GPU; on the CPU the search has the cores.
+    mask = torch.stack([_centre_hole(torch.device("cpu"))[0]] * 2)
+    fast = get_preset("fast")
+    assert _factorised_meanwhile(mask, fast, torch.device("cpu")) is None
+    assert _factorised_meanwhile(mask, fast.with_overrides(blend="overlay"), torch.device("cuda")) is None
+    ahead = _factorised_meanwhile(mask, fast, torch.device("cuda"))  # no CUDA needed: the CPU factorises
+    assert ahead is not None and list(ahead.result()) == list(factorise(mask))
 
 
 @pytest.mark.parametrize("blend", [overlay, poisson_blend])
