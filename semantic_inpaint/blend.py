@@ -130,14 +130,24 @@ def factorise(mask: torch.Tensor) -> HoleSystems:
     what `poisson_blend` solves. The systems depend on the mask alone, so they can be factorised
     ahead, e.g. while a GPU searches (complete() does), leaving the blend only the solves."""
     check_masks(mask, "mask")
-    holes = {known.tobytes(): known for known in _known(mask) if not known.all() and known.any()}
-    systems = _on_threads(_HoleSystem, list(holes.values()))
-    return dict(zip(holes, systems))
+    known = _known(mask)
+    holes = {key: known[members[0]] for key, members in _holes(known).items() if known[members[0]].any()}  # solvable ones
+    return dict(zip(holes, _on_threads(_HoleSystem, list(holes.values()))))
 
 
 def _known(mask: torch.Tensor) -> np.ndarray:
     """(M, H, W) bool: each image's known pixels."""
     return mask.reshape(-1, *mask.shape[-2:]).bool().cpu().numpy()
+
+
+def _holes(known: np.ndarray) -> dict[bytes, list[int]]:
+    """The images of `known` (M, H, W) that have a hole, grouped by their mask (its bytes): images
+    that share a mask (a named one, as in evaluate) share one factorisation."""
+    groups: dict[bytes, list[int]] = {}
+    for i, k in enumerate(known):
+        if not k.all():
+            groups.setdefault(k.tobytes(), []).append(i)
+    return groups
 
 
 def _on_threads(fn: Callable[[T], R], items: list[T]) -> list[R]:
@@ -172,11 +182,6 @@ def poisson_blend(generated: torch.Tensor, image: torch.Tensor, mask: torch.Tens
     f_all = image.detach().reshape(-1, c, h, w).cpu().double().numpy()
     # A copy: for float64 CPU input, .numpy() shares memory with the caller's tensor.
     filled = g_all.copy()
-    # Images that share a mask (a named one, as in evaluate) share one factorisation.
-    groups: dict[bytes, list[int]] = {}
-    for i, known in enumerate(mask_flat):
-        if not known.all():
-            groups.setdefault(known.tobytes(), []).append(i)
     systems = systems or {}
 
     def fill(group: tuple[bytes, list[int]]) -> None:
@@ -184,7 +189,7 @@ def poisson_blend(generated: torch.Tensor, image: torch.Tensor, mask: torch.Tens
         system = systems.get(key) or _HoleSystem(mask_flat[members[0]])
         filled[members] = system.solve(g_all[members], f_all[members])
 
-    _on_threads(fill, list(groups.items()))
+    _on_threads(fill, list(_holes(mask_flat).items()))
     blended = torch.from_numpy(filled).to(dtype=image.dtype, device=image.device).reshape(image.shape)
     return torch.where(mask.bool(), image, blended)
 
