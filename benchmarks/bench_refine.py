@@ -12,7 +12,9 @@ Methods: `fast` (the refined and the unrefined completions mixed by trust at --r
 search.refine.combine), `fast_unrefined`, and, from the same two renderings, `fast_reach=R` for
 each of --reaches and, with --mix-first, `fast_reach=R_mix_first`: the renderings mixed first and
 the mix blended (the order docs/results.md compares). With --layers, `fast_layers=L` for each L:
-the same search's best z refined again with only G's last L layers fine-tuned (refine_layers).
+the same search's best z refined again with only G's last L layers fine-tuned (refine_layers). With
+--again STEPS:LR,..., `fast_steps=S_lr=L` for each: the same best z refined again for S steps of size L
+(a shorter refinement against the shipped one, on the same searches).
 The settings were chosen on `celeba-mini:val` (docs/results.md); run it on `celeba-mini:test`.
 About 20 s a face and mask on a 2-core CPU.
 """
@@ -53,13 +55,14 @@ def completions(c, x: torch.Tensor, m: torch.Tensor, blend: str, reaches: list[f
     return out
 
 
-def refined_again(c, models, device: str, layers: int) -> torch.Tensor:
-    """The completions of search `c` with its best z refined again, G's last `layers` layers alone."""
+def refined_again(c, models, device: str, layers: int | None = None, steps: int | None = None, lr: float | None = None) -> torch.Tensor:
+    """The completions of search `c` with its best z refined again: G's last `layers` layers alone
+    (None: all of G), for `steps` Adam steps of size `lr` (None: as `c` was refined)."""
     objective = Objective.build(models.generator, models.discriminator, (c.inputs * 2 - 1).to(device), c.masks.to(device), c.config.loss)
     rows = torch.arange(len(c.z))
     z_best = torch.cat([c.z, c.colour], -1)[rows, c.best].to(device)
     with torch.enable_grad():
-        again = refine(objective, z_best, c.config.refine_steps, c.config.refine_lr, layers=layers)
+        again = refine(objective, z_best, steps or c.config.refine_steps, lr or c.config.refine_lr, layers=layers)
     return filled(c.candidates, c.weights, ((again.cpu() + 1) / 2).clamp(0, 1), c.inputs, c.masks, c.config)
 
 
@@ -77,6 +80,7 @@ def main() -> None:
     p.add_argument("--reaches", default="", help="more reaches (px, comma-separated, inf allowed) scored on the same renderings")
     p.add_argument("--mix-first", action="store_true", help="also score each of --reaches with the renderings mixed before the blend")
     p.add_argument("--layers", default="", help="refine_layers values (comma-separated) to refine the same searches with again")
+    p.add_argument("--again", default="", help="STEPS:LR pairs (comma-separated) to refine the same searches with again, e.g. 50:2e-4")
     p.add_argument("--mask-seed", type=int, default=0, help="a random mask is seeded by this plus the face's position (evaluate: 0; tune_fast.py on val: 850)")
     p.add_argument("--batch", type=int, default=25, help="faces a search")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -86,6 +90,7 @@ def main() -> None:
         p.error("--start must be >= 0 and --n >= 1")
     reaches = [float(r) for r in args.reaches.split(",") if r]
     layers = [int(n) for n in args.layers.split(",") if n]
+    again = [(int(a), float(b)) for a, b in (pair.split(":") for pair in args.again.split(",") if pair)]
     args.out.mkdir(parents=True, exist_ok=True)
     models = load_pretrained(args.weights, device=args.device)
     faces = torch.from_numpy(load_images(args.data, n=args.start + args.n)[args.start :]).permute(0, 3, 1, 2).float() / 255
@@ -102,7 +107,8 @@ def main() -> None:
                 iterations=args.iterations, refine_steps=args.refine_steps, refine_lr=args.refine_lr, refine_reach=args.refine_reach,
             )
             outs = completions(c, x, m, c.config.blend, reaches, args.mix_first)
-            outs |= {f"fast_layers={n}": refined_again(c, models, args.device, n) for n in layers}
+            outs |= {f"fast_layers={n}": refined_again(c, models, args.device, layers=n) for n in layers}
+            outs |= {f"fast_steps={n}_lr={lr:g}": refined_again(c, models, args.device, steps=n, lr=lr) for n, lr in again}
             for method, out in outs.items():
                 scores = psnr(out, x), ssim(out, x)
                 rows += [{"image": at + i, "mask": name, "method": method, "psnr": float(scores[0][i]), "ssim": float(scores[1][i])} for i in range(len(x))]

@@ -61,13 +61,14 @@ def variant_options(spec: str, preset: str, iterations: int | None, batch: int) 
     1000, the schedule that kept the picks on the CPU, docs/results/pruning.md), 'batch=N'
     (another batch size: on CUDA, other cuDNN algorithms, so another round-off), 'its=N'
     (another number of iterations), 'overlay' (no Poisson blend: what the blend costs in
-    `fast`), 'layers=N' (the refinement tunes G's last N layers, refine_layers), 'preset=NAME'
+    `fast`), 'layers=N' (the refinement tunes G's last N layers, refine_layers), 'refine=S:LR'
+    (the refinement's steps and step size, refine_steps and refine_lr), 'preset=NAME'
     (another preset than `preset`, e.g. fast against yeh2017 on the same faces), 'nofold',
     'nondet', 'chunk=N', 'vmap' (the refinement's copies of G through vmap, as before
     `per_image_renderer`), 'noahead' (no factorising beside the search; returned as flags for `run`). `iterations` None: the
     variant's preset's own."""
     tokens = set(spec.split("+")) - {"fp32"}
-    layers = None
+    layers, refinement = None, {}
     for t in tokens:
         if t.startswith("batch="):
             batch = int(t.split("=", 1)[1])
@@ -75,11 +76,14 @@ def variant_options(spec: str, preset: str, iterations: int | None, batch: int) 
             iterations = int(t.split("=", 1)[1])
         elif t.startswith("layers="):
             layers = int(t.split("=", 1)[1])
+        elif t.startswith("refine="):
+            steps, lr = t.split("=", 1)[1].split(":")
+            refinement = {"refine_steps": int(steps), "refine_lr": float(lr)}
         elif t.startswith("preset=") and t.split("=", 1)[1] in PRESETS:
             preset = t.split("=", 1)[1]
         elif t not in ("bf16", "halve", "overlay", *FLAGS) and not t.startswith("chunk="):
             raise SystemExit(
-                f"unknown variant {spec!r}: use fp32 or tokens joined by '+': bf16, halve, batch=N, its=N, overlay, layers=N, "
+                f"unknown variant {spec!r}: use fp32 or tokens joined by '+': bf16, halve, batch=N, its=N, overlay, layers=N, refine=S:LR, "
                 f"preset=NAME ({', '.join(sorted(PRESETS))}), nofold, nondet, chunk=N, vmap, noahead"
             )
     iterations = PRESETS[preset].iterations if iterations is None else iterations
@@ -89,6 +93,7 @@ def variant_options(spec: str, preset: str, iterations: int | None, batch: int) 
         overrides["blend"] = "overlay"
     if layers is not None:
         overrides["refine_layers"] = layers
+    overrides |= refinement
     return overrides, batch, {t for t in tokens if t in FLAGS or t.startswith(("chunk=", "preset="))}
 
 
