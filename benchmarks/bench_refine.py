@@ -62,7 +62,7 @@ def refined_again(c, models, device: str, layers: int | None = None, steps: int 
     rows = torch.arange(len(c.z))
     z_best = torch.cat([c.z, c.colour], -1)[rows, c.best].to(device)
     with torch.enable_grad():
-        again = refine(objective, z_best, steps or c.config.refine_steps, lr or c.config.refine_lr, layers=layers)
+        again = refine(objective, z_best, c.config.refine_steps if steps is None else steps, c.config.refine_lr if lr is None else lr, layers=layers)
     return filled(c.candidates, c.weights, ((again.cpu() + 1) / 2).clamp(0, 1), c.inputs, c.masks, c.config)
 
 
